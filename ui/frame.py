@@ -1,0 +1,67 @@
+"""The shared frame: page config, sidebar device badge, about box. Every page calls ``page_frame``
+first, so a deep link to any page on a fresh server shows the same frame (pages/ convention)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core.device import describe_device, get_device
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    path: str  # relative to the repo root, as st.page_link and AppTest.switch_page want it
+    title: str
+    icon: str
+    blurb: str
+    chapter: str
+
+
+PAGES: tuple[PageInfo, ...] = (
+    PageInfo("pages/1_Regression.py", "Regression", "📈",
+             "Fit a line or a polynomial by gradient descent and watch it meet the closed-form answer.", "3.2"),
+    PageInfo("pages/2_Decision_Boundary.py", "Decision Boundary", "🧭",
+             "Logistic regression and small MLPs carving up the plane; move the threshold.", "3.3–3.4"),
+    PageInfo("pages/3_CNN_Feature_Maps.py", "CNN Feature Maps", "🔍",
+             "Upload a photo and see what every layer of a real ImageNet CNN responds to.", "4.2–4.5"),
+    PageInfo("pages/4_LSTM_Forecasting.py", "LSTM Forecasting", "⏱️",
+             "Forecast airline passengers (or your own series) with an RNN, GRU or LSTM.", "5.1–5.3"),
+    PageInfo("pages/5_Word_Embeddings.py", "Word Embeddings", "🔤",
+             "Train an N-gram language model on a sonnet and explore the word vectors it learns.", "5.4"),
+    PageInfo("pages/6_Autoencoder.py", "Autoencoder", "🧬",
+             "Squeeze MNIST digits into 3 numbers, rotate the latent space and decode any point.", "6.1"),
+    PageInfo("pages/7_GAN.py", "GAN", "🎲",
+             "Train a generator against a discriminator and watch digits emerge from noise.", "6.2"),
+    PageInfo("pages/8_Deep_Dream.py", "Deep Dream", "🌀",
+             "Make a CNN amplify what it sees in your photo, octave by octave.", "7.2"),
+)
+
+
+@st.cache_resource(show_spinner=False)
+def _device_badge() -> dict[str, str]:
+    return describe_device(get_device())
+
+
+def page_frame(title: str, icon: str = "🧠", *, intro: str | None = None, formula: str | None = None) -> None:
+    """Page config, title, the device badge in the sidebar and the page's idea in a few lines.
+
+    Must be the first Streamlit call of every page (set_page_config requires it).
+    """
+    st.set_page_config(page_title=f"{title} · Deep Learning Explorer", page_icon=icon, layout="wide")
+    device = _device_badge()
+    with st.sidebar:
+        st.caption("Deep Learning Explorer")
+        st.markdown(f"**Device:** `{device['kind']}` · {device['name']}  \n"
+                    f"torch {device['torch']} · {device['threads']} CPU threads")
+    st.title(f"{icon} {title}")
+    if intro:
+        st.markdown(intro)
+    if formula:
+        st.latex(formula)
+
+
+def show_error(exc: BaseException, what: str = "That did not work") -> None:
+    """A clear message in the page instead of a traceback (the app keeps running)."""
+    st.error(f"**{what}.** {exc}", icon="⚠️")
