@@ -170,11 +170,14 @@ def fit(
         model.train()
         total, count = torch.zeros((), device=train_tensors[0].device), 0
         for idx in batch_indices(n, batch_size, generator):
-            idx = idx.to(train_tensors[0].device)
-            batch = tuple(t[idx] for t in train_tensors)
+            if len(idx) == n and batch_size is None:
+                batch = train_tensors  # full batch: no gather/copy
+            else:
+                idx = idx.to(train_tensors[0].device)
+                batch = tuple(t[idx] for t in train_tensors)
             loss = loss_fn(model, batch)
             if not torch.isfinite(loss):
-                raise DivergenceError(step, lr, "loss", float(loss))
+                raise DivergenceError(step, lr, "loss", float(loss.detach()))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if clip_grad_norm is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 import traceback
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -38,6 +39,7 @@ class Job:
     source: str = ""
     stopped: bool = False
     abandoned: bool = False  # stopped because its session moved on to other settings: discard
+    watchers: set = field(default_factory=set)  # tokens of the sessions whose page waits for it
     error: BaseException | None = None
     started: float = field(default_factory=time.perf_counter)
     finished: float | None = None
@@ -53,8 +55,9 @@ class JobRegistry:
     def __init__(self):
         self.lock = threading.Lock()
         self.jobs: dict[tuple[str, object], Job] = {}
+        self.fresh: set[tuple[str, object]] = set()  # retrained on request: skip shipped checkpoints
 
-    def get_or_start(self, module: ModuleType, cfg, *, persist: bool = True) -> Job:
+    def get_or_start(self, module: ModuleType, cfg, *, persist: bool = True, watcher: str | None = None) -> Job:
         key = (module.__name__, cfg)
         with self.lock:
             job = self.jobs.get(key)
@@ -64,19 +67,37 @@ class JobRegistry:
             replace = job is not None and job.done.is_set() and (
                 job.abandoned or (job.error is not None and not isinstance(job.error, DivergenceError)))
             if job is not None and not replace:
+                if watcher is not None:
+                    job.watchers.add(watcher)
                 return job
             job = Job(module.__name__, cfg)
+            if watcher is not None:
+                job.watchers.add(watcher)
             self.jobs[key] = job
-        threading.Thread(target=_run, args=(job, module, persist), daemon=True,
+        use_bundled = key not in self.fresh
+        threading.Thread(target=_run, args=(job, module, persist, use_bundled), daemon=True,
                          name=f"train-{module.__name__}").start()
         return job
 
-    def forget(self, module: ModuleType, cfg) -> None:
+    def release(self, job: Job, watcher: str) -> None:
+        """A session stops waiting for ``job`` (it moved on to other settings). The job is stopped
+        and marked abandoned only if no other session still waits for it: one user's slider must
+        not cut short the model another user is waiting for."""
+        with self.lock:
+            job.watchers.discard(watcher)
+            if not job.done.is_set() and not job.watchers:
+                job.abandoned = True
+                job.stop_event.set()
+
+    def forget(self, module: ModuleType, cfg, *, fresh: bool = False) -> None:
+        """Drop the in-memory job; ``fresh=True`` also skips a shipped checkpoint next time."""
         with self.lock:
             self.jobs.pop((module.__name__, cfg), None)
+            if fresh:
+                self.fresh.add((module.__name__, cfg))
 
 
-def _run(job: Job, module: ModuleType, persist: bool) -> None:
+def _run(job: Job, module: ModuleType, persist: bool, use_bundled: bool = True) -> None:
     def on_step(step: int, metrics: dict) -> bool:
         job.history.append({k: v for k, v in metrics.items() if isinstance(v, float)})
         job.latest = metrics
@@ -86,7 +107,7 @@ def _run(job: Job, module: ModuleType, persist: bool) -> None:
         device = get_device()
         if persist:
             model, history, source = load_or_train(job.cfg, module.build_model, module.train,
-                                                   on_step=on_step, device=device)
+                                                   on_step=on_step, device=device, use_bundled=use_bundled)
         else:
             model, history = module.train(job.cfg, on_step=on_step)
             source = "trained"
@@ -126,13 +147,14 @@ def train_live(
     ``render_preview(latest_metrics)`` (e.g. the current fit line or a sample grid), and a Stop
     button. Returns the finished job; check ``job.error`` (shown already) and ``job.stopped``.
     """
-    job = registry().get_or_start(module, cfg, persist=persist)
-    # a session that changes its settings mid-training stops the job it had been watching
+    token = st.session_state.setdefault("_job_session_token", uuid.uuid4().hex)
+    job = registry().get_or_start(module, cfg, persist=persist, watcher=token)
+    # a session that changes its settings mid-training stops the job it had been watching,
+    # unless another session is waiting for the same model
     watching_key = f"_job_watch_{key}"
     previous = st.session_state.get(watching_key)
-    if previous is not None and previous is not job and not previous.done.is_set():
-        previous.abandoned = True
-        previous.stop_event.set()
+    if previous is not None and previous is not job:
+        registry().release(previous, token)
     st.session_state[watching_key] = job
 
     if not job.done.is_set():
@@ -174,7 +196,7 @@ def _draw_progress(job: Job, progress, chart, preview, chart_keys, render_previe
             if isinstance(latest.get(name), float):
                 text += f" · {name} {latest[name]:.4g}"
         progress.progress(min(step / total, 1.0), text=text)
-    frame = history_frame(job.history, chart_keys)
+    frame = history_frame(list(job.history), chart_keys)  # a copy: the thread keeps appending
     if not frame.empty:
         chart.line_chart(frame, height=220)
     if render_preview is not None and latest:
@@ -194,7 +216,7 @@ def history_frame(history: list[dict[str, float]], keys: tuple[str, ...]) -> pd.
 def retrain_button(module: ModuleType, cfg, key: str = "retrain") -> None:
     """Forget the in-memory model for ``cfg`` so the next run trains again (disk cache kept)."""
     if st.button("↻ Retrain", key=key, help="Train this configuration again from scratch"):
-        registry().forget(module, cfg)
+        registry().forget(module, cfg, fresh=True)  # really train, even where a checkpoint is shipped
         from core.checkpoints import cache_dir, config_key
 
         (cache_dir() / f"{config_key(cfg)}.pt").unlink(missing_ok=True)

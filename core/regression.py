@@ -1,0 +1,278 @@
+"""Linear and polynomial regression by gradient descent, next to the closed-form answer.
+
+Tutorial 3.2: a straight line through 15 points (3.2.4) and the cubic
+y = 0.9 + 0.5x + 3x² + 2.4x³ (3.2.5), fitted by ``nn.Linear`` on the features [x, x², ..., x^d].
+The closed form is the normal equation θ* = (XᵀX)⁻¹Xᵀy (3.2.3), so the page can show how far
+gradient descent still is from the optimum, step by step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from core.device import get_device
+from core.training import OnStep, fit, make_optimizer, seed_everything
+
+DATASETS = ("tutorial", "cubic", "custom")
+# The tutorial's 15 (x, y) points for the straight-line fit (3.2.4).
+TUTORIAL_X = (3.3, 4.4, 5.5, 6.71, 6.93, 4.168, 9.779, 6.182, 7.59, 2.167, 7.042, 10.791, 5.313, 7.997, 3.1)
+TUTORIAL_Y = (1.7, 2.76, 2.09, 3.19, 1.694, 1.573, 3.366, 2.596, 2.53, 1.221, 2.827, 3.465, 1.65, 2.904, 1.3)
+# y = 0.9 + 0.5x + 3x² + 2.4x³, coefficients from the constant term up (3.2.5).
+CUBIC_COEFFS = (0.9, 0.5, 3.0, 2.4)
+
+
+@dataclass(frozen=True)
+class Config:
+    dataset: str = "cubic"  # "tutorial" (15 points), "cubic" (synthetic), "custom" (x_data/y_data)
+    n_samples: int = 60  # cubic only
+    noise: float = 1.0  # std of Gaussian noise added to the cubic's y
+    x_data: tuple[float, ...] = ()  # custom data (e.g. from a CSV), as tuples so the Config hashes
+    y_data: tuple[float, ...] = ()
+    degree: int = 3  # polynomial degree d: features [x, x², ..., x^d]
+    optimizer: str = "Adam"
+    lr: float = 0.1
+    epochs: int = 600
+    batch_size: int | None = None  # None: full batch, as in the tutorial
+    standardize: bool = True  # z-score each feature with train statistics before descent
+    test_fraction: float = 0.25
+    data_seed: int = 0
+    seed: int = 0
+    version: int = 1
+
+    @classmethod
+    def tiny(cls) -> "Config":
+        return cls(n_samples=30, epochs=40)
+
+
+@dataclass(frozen=True)
+class Data:
+    x_train: np.ndarray  # (n,) float64
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    true_coeffs: tuple[float, ...] | None  # constant term first, when the truth is known
+
+
+# --------------------------------------------------------------------------- data
+
+def make_data(cfg: Config) -> Data:
+    """The points for ``cfg``, split into train and test with ``data_seed``."""
+    rng = np.random.default_rng(cfg.data_seed)
+    truth = None
+    if cfg.dataset == "tutorial":
+        x, y = np.array(TUTORIAL_X), np.array(TUTORIAL_Y)
+    elif cfg.dataset == "cubic":
+        if cfg.n_samples < 4:
+            raise ValueError("Use at least 4 samples.")
+        x = rng.standard_normal(cfg.n_samples)  # the tutorial draws x from N(0, 1)
+        y = np.polynomial.polynomial.polyval(x, CUBIC_COEFFS) + cfg.noise * rng.standard_normal(cfg.n_samples)
+        truth = CUBIC_COEFFS
+    elif cfg.dataset == "custom":
+        x, y = np.asarray(cfg.x_data, dtype=np.float64), np.asarray(cfg.y_data, dtype=np.float64)
+        if len(x) != len(y) or len(x) < 3:
+            raise ValueError("Custom data needs at least 3 (x, y) pairs of equal length.")
+        if not (np.isfinite(x).all() and np.isfinite(y).all()):
+            raise ValueError("Custom data contains missing or infinite values.")
+    else:
+        raise ValueError(f"Unknown dataset {cfg.dataset!r}; choose one of {DATASETS}")
+    order = rng.permutation(len(x))
+    n_test = int(round(len(x) * cfg.test_fraction)) if cfg.test_fraction > 0 else 0
+    n_test = min(n_test, len(x) - 2)  # always keep at least 2 training points
+    test, train = order[:n_test], order[n_test:]
+    return Data(x[train], y[train], x[test], y[test], truth)
+
+
+def poly_features(x: np.ndarray, degree: int) -> np.ndarray:
+    """x (n,) -> [x, x², ..., x^d] (n, d), the tutorial's make_features."""
+    return np.stack([x**k for k in range(1, degree + 1)], axis=1)
+
+
+@dataclass(frozen=True)
+class Scaler:
+    """Per-feature z-scoring fitted on the training features (identity when standardize is off)."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def fit(cls, features: np.ndarray, enabled: bool) -> "Scaler":
+        if not enabled:
+            return cls(np.zeros(features.shape[1]), np.ones(features.shape[1]))
+        std = features.std(axis=0)
+        return cls(features.mean(axis=0), np.where(std > 0, std, 1.0))
+
+    def transform(self, features: np.ndarray) -> np.ndarray:
+        return (features - self.mean) / self.std
+
+    def to_raw(self, weights: np.ndarray, bias: float) -> np.ndarray:
+        """Coefficients learnt on scaled features -> polynomial coefficients [b, w1, ..., wd] on raw x."""
+        raw_w = weights / self.std
+        return np.concatenate([[bias - float((weights * self.mean / self.std).sum())], raw_w])
+
+
+# --------------------------------------------------------------------------- closed form
+
+def closed_form(features: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Normal equation θ* = (XᵀX)⁻¹Xᵀy with a bias column; returns [b, w1, ..., wd] (float64)."""
+    design = np.hstack([np.ones((len(features), 1)), features])
+    gram = design.T @ design
+    try:
+        return np.linalg.solve(gram, design.T @ y)
+    except np.linalg.LinAlgError:  # singular (e.g. fewer points than coefficients): least-norm answer
+        return np.linalg.pinv(design) @ y
+
+
+def condition_number(features: np.ndarray) -> float:
+    """cond(XᵀX) of the design with bias column: large values mean slow, fragile gradient descent."""
+    design = np.hstack([np.ones((len(features), 1)), features])
+    return float(np.linalg.cond(design.T @ design))
+
+
+# --------------------------------------------------------------------------- model and training
+
+def build_model(cfg: Config) -> nn.Linear:
+    torch.manual_seed(cfg.seed)
+    return nn.Linear(cfg.degree, 1)  # y = b + Σ w_k f_k, one weight per feature
+
+
+def train(cfg: Config, *, on_step: OnStep | None = None) -> tuple[nn.Linear, list[dict[str, float]]]:
+    """Gradient descent on MSE. Each step (epoch) reports train/test loss, the distance to the
+    closed-form optimum in the optimiser's own (scaled) coordinates, (w1, b) for the descent path,
+    and a preview of the current curve on a grid of x."""
+    device = get_device()
+    generator = seed_everything(cfg.seed)
+    data = make_data(cfg)
+    scaler = Scaler.fit(poly_features(data.x_train, cfg.degree), cfg.standardize)
+    f_train = scaler.transform(poly_features(data.x_train, cfg.degree))
+    f_test = scaler.transform(poly_features(data.x_test, cfg.degree))
+    optimum = torch.tensor(closed_form(f_train, data.y_train), dtype=torch.float32, device=device)
+
+    def tensor(a):
+        return torch.as_tensor(a, dtype=torch.float32, device=device)
+
+    x_tr, y_tr = tensor(f_train), tensor(data.y_train).unsqueeze(1)  # (n, d), (n, 1)
+    x_te, y_te = tensor(f_test), tensor(data.y_test).unsqueeze(1)
+    grid_x = plot_grid(data)
+    grid_f = tensor(scaler.transform(poly_features(grid_x, cfg.degree)))
+
+    model = build_model(cfg).to(device)
+    mse = nn.MSELoss()
+
+    def loss_fn(m, batch):
+        x, y = batch
+        return mse(m(x), y)
+
+    def evaluate(m):
+        theta = torch.cat([m.bias, m.weight[0]])  # [b, w1..wd] in scaled coordinates
+        metrics = {
+            "test_loss": mse(m(x_te), y_te) if len(x_te) else torch.tensor(float("nan")),
+            "dist_to_optimum": torch.linalg.vector_norm(theta - optimum),
+            "w1": m.weight[0, 0],
+            "b": m.bias[0],
+            "curve": m(grid_f).squeeze(1).cpu().numpy(),  # preview: the fit as it moves
+        }
+        # every parameter, so the page can replay the fit at any epoch from the history alone
+        metrics.update({f"theta_{k}": v for k, v in enumerate(theta)})
+        if not len(x_te):
+            metrics.pop("test_loss")
+        return metrics
+
+    optimizer = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
+    report_every = max(1, cfg.epochs // 200)  # ≤ ~200 records: smooth replay, little overhead
+    result = fit(model, loss_fn, (x_tr, y_tr), optimizer, epochs=cfg.epochs, generator=generator,
+                 batch_size=cfg.batch_size, on_step=on_step, evaluate=evaluate, report_every=report_every)
+    return model, result.history
+
+
+# --------------------------------------------------------------------------- helpers for plots
+
+def plot_grid(data: Data, n: int = 200) -> np.ndarray:
+    """x values spanning all the data with a 5 % margin (the curve's preview grid)."""
+    x_all = np.concatenate([data.x_train, data.x_test])
+    lo, hi = float(x_all.min()), float(x_all.max())
+    pad = 0.05 * (hi - lo or 1.0)
+    return np.linspace(lo - pad, hi + pad, n)
+
+
+def learned_coefficients(model: nn.Linear, cfg: Config) -> np.ndarray:
+    """The model's weights as raw polynomial coefficients [b, w1, ..., wd]."""
+    data = make_data(cfg)
+    scaler = Scaler.fit(poly_features(data.x_train, cfg.degree), cfg.standardize)
+    return scaler.to_raw(model.weight.detach().cpu().double().numpy()[0], float(model.bias.detach().cpu()[0]))
+
+
+def coefficient_table(model: nn.Linear, cfg: Config) -> pd.DataFrame:
+    """Learned vs closed-form vs true coefficients, one row per term (1, x, x², ...)."""
+    data = make_data(cfg)
+    gd = learned_coefficients(model, cfg)
+    exact = closed_form(poly_features(data.x_train, cfg.degree), data.y_train)
+    terms = ["1"] + ["x" if k == 1 else f"x^{k}" for k in range(1, cfg.degree + 1)]
+    table = pd.DataFrame({"term": terms, "gradient descent": gd, "closed form": exact})
+    if data.true_coeffs is not None:
+        truth = np.zeros(cfg.degree + 1)
+        n = min(len(truth), len(data.true_coeffs))
+        truth[:n] = data.true_coeffs[:n]
+        table["true"] = truth
+    return table.set_index("term")
+
+
+def coefficients_at(record: dict[str, float], cfg: Config) -> np.ndarray:
+    """Raw polynomial coefficients [b, w1..wd] from one history record (replaying training)."""
+    data = make_data(cfg)
+    scaler = Scaler.fit(poly_features(data.x_train, cfg.degree), cfg.standardize)
+    theta = np.array([record[f"theta_{k}"] for k in range(cfg.degree + 1)])
+    return scaler.to_raw(theta[1:], float(theta[0]))
+
+
+def predict(coeffs: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Evaluate a polynomial given [b, w1, ..., wd] at x."""
+    return np.polynomial.polynomial.polyval(x, coeffs)
+
+
+def loss_surface(cfg: Config, n: int = 60, span: float = 1.5) -> dict[str, np.ndarray]:
+    """For degree 1: the MSE over a (w, b) grid around the optimum, in the optimiser's coordinates.
+
+    Returns ``w`` (n,), ``b`` (n,), ``loss`` (n, n) indexed [b, w], and the optimum (w*, b*).
+    """
+    if cfg.degree != 1:
+        raise ValueError("The loss surface is drawn for degree 1 (two parameters: w and b).")
+    data = make_data(cfg)
+    scaler = Scaler.fit(poly_features(data.x_train, 1), cfg.standardize)
+    f = scaler.transform(poly_features(data.x_train, 1))[:, 0]
+    b_opt, w_opt = closed_form(f[:, None], data.y_train)
+    w_half = span * max(abs(w_opt), 1.0)
+    b_half = span * max(abs(b_opt), 1.0)
+    w = np.linspace(w_opt - w_half, w_opt + w_half, n)
+    b = np.linspace(b_opt - b_half, b_opt + b_half, n)
+    # residual for every (b, w) pair at once: (n_b, n_w, n_points)
+    resid = b[:, None, None] + w[None, :, None] * f[None, None, :] - data.y_train[None, None, :]
+    return {"w": w, "b": b, "loss": (resid**2).mean(axis=2), "optimum": np.array([w_opt, b_opt])}
+
+
+def parse_xy_csv(frame: pd.DataFrame, x_col: str, y_col: str) -> tuple[tuple[float, ...], tuple[float, ...], int]:
+    """Two columns of an uploaded CSV -> (x, y) tuples; rows with gaps are dropped and counted.
+
+    Raises ValueError with a readable message for text columns or too few rows.
+    """
+    if x_col == y_col:
+        raise ValueError("Choose two different columns for x and y.")
+    cols = {}
+    for name in (x_col, y_col):
+        values = pd.to_numeric(frame[name], errors="coerce")
+        bad = values.isna() & frame[name].notna()
+        if bad.any():
+            example = frame[name][bad].iloc[0]
+            raise ValueError(f"Column {name!r} is not numeric (e.g. {str(example)[:30]!r} in row "
+                             f"{int(bad.idxmax()) + 2}). Pick a numeric column.")
+        cols[name] = values
+    both = pd.DataFrame(cols).replace([np.inf, -np.inf], np.nan)
+    clean = both.dropna()
+    dropped = len(both) - len(clean)
+    if len(clean) < 3:
+        raise ValueError(f"Only {len(clean)} complete rows; at least 3 are needed to fit a curve.")
+    return tuple(clean[x_col].astype(float)), tuple(clean[y_col].astype(float)), dropped

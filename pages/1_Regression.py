@@ -1,0 +1,193 @@
+"""Regression: gradient descent vs the closed-form least-squares answer (tutorial 3.2)."""
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from core import regression
+from core.tables import CsvInputError, read_csv_upload
+from core.training import OPTIMIZERS, history_frame
+from ui.charts import loss_curves
+from ui.frame import page_frame, show_error
+from ui.jobs import retrain_button, train_live
+
+page_frame(
+    "Regression", "📈",
+    intro=("A model with weights **w** and bias **b** predicts ŷ = b + w₁x + w₂x² + … + w_d x^d. "
+           "Gradient descent nudges the weights downhill on the mean squared error, one step per epoch. "
+           "For this model there is also an exact answer, the *normal equation*, so you can watch the "
+           "descent close in on it — or fail to, when the learning rate is off or the features are badly scaled."),
+    formula=r"L(\theta)=\frac{1}{n}\sum_{i=1}^{n}\big(\theta^\top x_i - y_i\big)^2,\qquad "
+            r"\theta \leftarrow \theta-\eta\,\nabla L(\theta),\qquad \theta^*=(X^\top X)^{-1}X^\top y",
+)
+
+LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0]
+
+
+def data_controls() -> dict:
+    """Sidebar data choices -> Config fields (CSV columns become tuples so the Config hashes)."""
+    st.sidebar.header("Data")
+    labels = {"cubic": "Cubic y = 0.9 + 0.5x + 3x² + 2.4x³", "tutorial": "Tutorial's 15 points",
+              "custom": "Upload a CSV"}
+    dataset = st.sidebar.radio("Data set", list(labels), format_func=labels.get, key="reg_dataset")
+    if dataset == "cubic":
+        return {"dataset": "cubic",
+                "n_samples": st.sidebar.slider("Samples", 10, 500, 60, 10, key="reg_samples"),
+                "noise": st.sidebar.slider("Noise (std of y)", 0.0, 5.0, 1.0, 0.1, key="reg_noise")}
+    if dataset == "tutorial":
+        return {"dataset": "tutorial"}
+    upload = st.sidebar.file_uploader("CSV file", type=["csv", "txt"], key="reg_csv",
+                                      help="Any CSV with at least two numeric columns.")
+    if upload is None:
+        st.info("Upload a CSV in the sidebar, then choose its x and y columns. Until then, the cubic is shown.")
+        return {"dataset": "cubic"}
+    try:
+        frame = read_csv_upload(upload.getvalue())
+        columns = list(frame.columns)
+        if len(columns) < 2:
+            raise CsvInputError("The CSV needs at least two columns (x and y).")
+        x_col = st.sidebar.selectbox("x column", columns, index=0, key="reg_xcol")
+        y_col = st.sidebar.selectbox("y column", columns, index=1, key="reg_ycol")
+        x, y, dropped = regression.parse_xy_csv(frame, x_col, y_col)
+    except ValueError as exc:
+        show_error(exc, "This CSV cannot be used")
+        st.info("Showing the cubic instead.")
+        return {"dataset": "cubic"}
+    if dropped:
+        st.warning(f"{dropped} row(s) with gaps were left out.")
+    return {"dataset": "custom", "x_data": x, "y_data": y}
+
+
+def controls() -> regression.Config:
+    data = data_controls()
+    st.sidebar.header("Model and training")
+    default_degree = 1 if data["dataset"] == "tutorial" else 3
+    degree = st.sidebar.slider("Polynomial degree", 1, 10, default_degree, key="reg_degree")
+    optimizer = st.sidebar.selectbox("Optimizer", OPTIMIZERS, index=OPTIMIZERS.index("Adam"), key="reg_opt")
+    lr = st.sidebar.select_slider("Learning rate (log scale)", LEARNING_RATES, value=0.1, key="reg_lr")
+    epochs = st.sidebar.slider("Epochs", 10, 5000, 600, 10, key="reg_epochs")
+    standardize = st.sidebar.checkbox("Standardise features", value=True, key="reg_std",
+                                      help="z-score x, x², … with the training set's mean and std.")
+    test_fraction = st.sidebar.slider("Test fraction", 0.0, 0.5, 0.25, 0.05, key="reg_test")
+    seed = st.sidebar.number_input("Seed", 0, 10_000, 0, key="reg_seed")
+    return regression.Config(degree=degree, optimizer=optimizer, lr=lr, epochs=epochs, standardize=standardize,
+                             test_fraction=test_fraction, seed=int(seed), data_seed=int(seed), **data)
+
+
+def fit_figure(cfg, data, curves: dict[str, np.ndarray]) -> go.Figure:
+    fig = go.Figure()
+    fig.add_scatter(x=data.x_train, y=data.y_train, mode="markers", name="train", marker=dict(size=8))
+    if len(data.x_test):
+        fig.add_scatter(x=data.x_test, y=data.y_test, mode="markers", name="test",
+                        marker=dict(size=9, symbol="x"))
+    grid = regression.plot_grid(data)
+    styles = {"gradient descent": dict(width=3), "closed form": dict(dash="dash"), "true curve": dict(dash="dot")}
+    for name, y in curves.items():
+        fig.add_scatter(x=grid, y=y, mode="lines", name=name, line=styles.get(name, {}))
+    y_all = np.concatenate([data.y_train, data.y_test])
+    pad = 0.3 * (y_all.max() - y_all.min() + 1e-9)
+    fig.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="x", yaxis_title="y",
+                      yaxis_range=[y_all.min() - pad, y_all.max() + pad], legend=dict(orientation="h", y=-0.15))
+    return fig
+
+
+try:
+    cfg = controls()
+    data = regression.make_data(cfg)
+except ValueError as exc:
+    show_error(exc, "These settings cannot be used")
+    st.stop()
+
+grid = regression.plot_grid(data)
+exact = regression.closed_form(regression.poly_features(data.x_train, cfg.degree), data.y_train)
+reference = {"closed form": regression.predict(exact, grid)}
+if data.true_coeffs is not None:
+    reference["true curve"] = regression.predict(np.array(data.true_coeffs), grid)
+
+live_chart = st.empty()
+
+
+def preview(latest: dict) -> None:
+    if "curve" in latest:
+        st.plotly_chart(fit_figure(cfg, data, {"gradient descent": latest["curve"], **reference}),
+                        key=f"reg_live_{int(latest['step'])}")
+
+
+job = train_live(regression, cfg, label="Gradient descent", chart_keys=("loss", "test_loss"),
+                 render_preview=preview, key="reg")
+if job.error is not None:
+    live_chart.plotly_chart(fit_figure(cfg, data, reference), key="reg_fit_failed")
+    st.stop()
+
+model, history = job.model, job.history
+frame = history_frame(history)
+last = history[-1]
+coeffs = regression.learned_coefficients(model, cfg)
+
+cols = st.columns(4)
+cols[0].metric("Train MSE", f"{last['loss']:.4g}")
+cols[1].metric("Test MSE", f"{last['test_loss']:.4g}" if "test_loss" in last else "—")
+cols[2].metric("‖θ_GD − θ*‖", f"{last['dist_to_optimum']:.3g}",
+               help="Distance from the gradient-descent weights to the closed-form optimum (optimiser's coordinates).")
+cols[3].metric("cond(XᵀX)", f"{regression.condition_number(regression.poly_features(data.x_train, cfg.degree)):.3g}",
+               help="Condition number of the raw design. Huge values (high degree, unscaled x) make gradient "
+                    "descent crawl: try turning standardisation off at degree 6+.")
+
+
+@st.fragment
+def replay() -> None:
+    """Scrub through training: the fit (and, at degree 1, the point on the loss surface) at any epoch."""
+    steps = [int(r["step"]) for r in history]
+    epoch = st.select_slider("Replay training: epoch", steps, value=steps[-1], key="reg_replay")
+    record = history[steps.index(epoch)]
+    curve = regression.predict(regression.coefficients_at(record, cfg), grid)
+    st.plotly_chart(fit_figure(cfg, data, {"gradient descent": curve, **reference}), key="reg_fit")
+    st.caption("Thick line: gradient descent at the chosen epoch. Dashed: the closed-form least-squares fit "
+               "(the best any weights can do on the training points). Dotted: the curve the data was drawn from.")
+
+
+with live_chart.container():
+    replay()
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Coefficients")
+    st.dataframe(regression.coefficient_table(model, cfg).style.format("{:.4f}"), width="stretch")
+    st.caption("With enough epochs and a good learning rate, gradient descent lands on the closed form; "
+               "with noise, neither matches the true curve exactly.")
+with right:
+    st.subheader("Loss curves")
+    st.plotly_chart(loss_curves(frame, {"loss": "train", "test_loss": "test"}, title="MSE per epoch"),
+                    key="reg_loss")
+
+if cfg.degree == 1:
+    st.subheader("The descent path on the loss surface")
+    surface = regression.loss_surface(cfg)
+    contour = go.Figure(go.Contour(x=surface["w"], y=surface["b"], z=np.log10(surface["loss"] + 1e-12),
+                                   colorscale="Viridis", colorbar=dict(title="log₁₀ MSE"), ncontours=25))
+    contour.add_scatter(x=frame["w1"], y=frame["b"], mode="lines+markers", name="(w, b) per epoch",
+                        marker=dict(size=3, color="white"), line=dict(color="white"))
+    contour.add_scatter(x=[surface["optimum"][0]], y=[surface["optimum"][1]], mode="markers", name="closed form",
+                        marker=dict(symbol="star", size=16, color="red"))
+    contour.update_layout(height=420, xaxis_title="w", yaxis_title="b", margin=dict(l=10, r=10, t=30, b=10))
+    c1, c2 = st.columns([3, 2])
+    c1.plotly_chart(contour, key="reg_contour")
+    c2.plotly_chart(loss_curves(frame, {"dist_to_optimum": "‖θ − θ*‖"}, title="Distance to the optimum"),
+                    key="reg_dist")
+    c2.caption("Without standardisation the surface is a long, narrow valley: the path zig-zags and the "
+               "distance falls slowly. Standardised, the valley is round and descent goes straight in.")
+
+retrain_button(regression, cfg, key="reg_retrain")
+with st.expander("Show the PyTorch code for these settings"):
+    st.code(f"""import torch
+from torch import nn
+x = ...  # (n,) tensor of inputs; y: (n, 1) targets
+features = torch.stack([x ** k for k in range(1, {cfg.degree + 1})], dim=1)  # (n, {cfg.degree})
+{"features = (features - features.mean(0)) / features.std(0)" if cfg.standardize else "# no standardisation"}
+model = nn.Linear({cfg.degree}, 1)
+optimizer = torch.optim.{dict(zip(OPTIMIZERS, ["SGD", "SGD", "Adagrad", "RMSprop", "Adam"]))[cfg.optimizer]}(model.parameters(), lr={cfg.lr}{", momentum=0.9" if cfg.optimizer == "SGD+momentum" else ""})
+for epoch in range({cfg.epochs}):
+    loss = nn.functional.mse_loss(model(features), y)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()""", language="python")

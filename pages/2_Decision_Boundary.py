@@ -1,0 +1,145 @@
+"""Decision boundary: logistic regression and small MLPs on 2-D points (tutorial 3.3–3.4)."""
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from core import logistic
+from core.training import OPTIMIZERS, history_frame
+from ui.charts import loss_curves
+from ui.frame import page_frame, show_error
+from ui.jobs import retrain_button, train_live
+
+page_frame(
+    "Decision Boundary", "🧭",
+    intro=("Logistic regression turns a weighted sum of the inputs into a probability with the sigmoid, "
+           "and calls a point class 1 when that probability passes a threshold. The boundary is therefore "
+           "a straight line. Hidden layers with a non-linear activation (an MLP) let the boundary bend: "
+           "try *circles* with logistic regression, then with one hidden layer of 8 tanh units."),
+    formula=r"P(y=1\mid x)=\sigma(w_1x_1+w_2x_2+b)=\frac{1}{1+e^{-(w_1x_1+w_2x_2+b)}},\qquad "
+            r"L=-\frac{1}{n}\sum_i\big[y_i\log p_i+(1-y_i)\log(1-p_i)\big]",
+)
+
+LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.05, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0]
+DATASET_LABELS = {"exam": "Exam scores (tutorial)", "moons": "Moons", "circles": "Circles", "xor": "XOR",
+                  "spiral": "Spiral", "blobs": "Blobs"}
+
+
+def controls() -> logistic.Config:
+    st.sidebar.header("Data")
+    dataset = st.sidebar.selectbox("Data set", list(DATASET_LABELS), index=1, format_func=DATASET_LABELS.get,
+                                   key="lr_dataset")
+    n_samples = st.sidebar.slider("Points", 40, 1000, 200, 20, key="lr_points", disabled=dataset == "exam",
+                                  help="The exam set always has the tutorial's 100 students.")
+    noise = st.sidebar.slider("Noise", 0.0, 1.0, 0.2, 0.05, key="lr_noise")
+    test_fraction = st.sidebar.slider("Test fraction", 0.1, 0.5, 0.3, 0.05, key="lr_test")
+    st.sidebar.header("Model")
+    kind = st.sidebar.radio("Model", ["logistic", "mlp"], index=1, key="lr_model", horizontal=True,
+                            format_func={"logistic": "Logistic regression", "mlp": "MLP"}.get)
+    layers = st.sidebar.slider("Hidden layers", 1, 4, 1, key="lr_layers", disabled=kind == "logistic")
+    units = st.sidebar.slider("Units per hidden layer", 1, 32, 8, key="lr_units", disabled=kind == "logistic")
+    activation = st.sidebar.selectbox("Activation", list(logistic.ACTIVATIONS), index=1, key="lr_act",
+                                      disabled=kind == "logistic")
+    st.sidebar.header("Training")
+    optimizer = st.sidebar.selectbox("Optimizer", OPTIMIZERS, index=OPTIMIZERS.index("Adam"), key="lr_opt")
+    lr = st.sidebar.select_slider("Learning rate (log scale)", LEARNING_RATES, value=0.05, key="lr_lr")
+    weight_decay = st.sidebar.select_slider("L2 weight decay", [0.0, 1e-4, 1e-3, 1e-2, 0.1, 1.0], value=0.0,
+                                            key="lr_wd")
+    epochs = st.sidebar.slider("Epochs", 10, 3000, 300, 10, key="lr_epochs")
+    seed = st.sidebar.number_input("Seed", 0, 10_000, 0, key="lr_seed")
+    return logistic.Config(dataset=dataset, n_samples=n_samples, noise=noise, test_fraction=test_fraction,
+                           model=kind, hidden_layers=layers, hidden_units=units, activation=activation,
+                           weight_decay=weight_decay, optimizer=optimizer, lr=lr, epochs=epochs,
+                           seed=int(seed), data_seed=int(seed))
+
+
+def boundary_figure(data, x1, x2, p, threshold: float, line=None) -> go.Figure:
+    """Probability heatmap, the p = threshold contour, and train (circles) / test (crosses) points."""
+    fig = go.Figure(go.Heatmap(x=x1, y=x2, z=p, zmin=0, zmax=1, colorscale="RdBu", opacity=0.75,
+                               colorbar=dict(title="P(y=1)")))
+    fig.add_contour(x=x1, y=x2, z=p, contours=dict(start=threshold, end=threshold, size=1, coloring="none"),
+                    line=dict(width=3, color="black"), showscale=False, name=f"p = {threshold:.2f}")
+    for split, xs, ys, symbol in (("train", data.x_train, data.y_train, "circle"),
+                                  ("test", data.x_test, data.y_test, "x")):
+        for label, colour in ((0, "#b2182b"), (1, "#2166ac")):
+            pts = xs[ys == label]
+            fig.add_scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=f"{split} · class {label}",
+                            marker=dict(symbol=symbol, size=8, color=colour, line=dict(width=1, color="white")))
+    if line is not None:
+        fig.add_scatter(x=line[0], y=line[1], mode="lines", name="w·x + b = logit(t)",
+                        line=dict(color="black", dash="dash"))
+    fig.update_layout(height=480, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="x₁", yaxis_title="x₂",
+                      xaxis_range=[x1[0], x1[-1]], yaxis_range=[x2[0], x2[-1]], legend=dict(orientation="h", y=-0.15))
+    return fig
+
+
+try:
+    cfg = controls()
+    data = logistic.make_data(cfg)
+except ValueError as exc:
+    show_error(exc, "These settings cannot be used")
+    st.stop()
+
+
+def preview(latest: dict) -> None:
+    if "probability_grid" in latest:
+        bounds = logistic.plot_bounds(data)
+        x1, x2 = np.linspace(*bounds[:2], 40), np.linspace(*bounds[2:], 40)
+        st.plotly_chart(boundary_figure(data, x1, x2, latest["probability_grid"], 0.5),
+                        key=f"lr_live_{int(latest['step'])}")
+
+
+job = train_live(logistic, cfg, label="Training", chart_keys=("loss", "test_loss"), render_preview=preview,
+                 key="lr")
+if job.error is not None:
+    st.stop()
+model, history = job.model, job.history
+frame = history_frame(history)
+grid = logistic.probability_grid(model, cfg)
+
+
+@st.fragment
+def threshold_panel() -> None:
+    """Moving the threshold re-draws the contour and the confusion matrix, not the training."""
+    threshold = st.slider("Decision threshold t (class 1 when P(y=1) ≥ t)", 0.05, 0.95, 0.5, 0.05,
+                          key="lr_threshold")
+    line = None
+    left, right = st.columns([3, 2])
+    with right:
+        cols = st.columns(2)
+        cols[0].metric("Train accuracy", f"{logistic.accuracy(model, cfg, 'train', threshold):.1%}")
+        cols[1].metric("Test accuracy", f"{logistic.accuracy(model, cfg, 'test', threshold):.1%}")
+        st.markdown("**Confusion matrix (test points)**")
+        st.dataframe(logistic.confusion(model, cfg, threshold), width="stretch")
+        if cfg.model == "logistic":
+            w1, w2, b = logistic.boundary_equation(model, cfg, threshold)
+            st.markdown("**Boundary learnt**")
+            st.latex(rf"{w1:.3f}\,x_1 {w2:+.3f}\,x_2 {b:+.3f} = 0")
+            if abs(w2) > 1e-9:
+                xs = grid["x1"][[0, -1]]
+                line = (xs, -(w1 * xs + b) / w2)
+        st.caption("Raising t makes the model stricter about class 1: fewer false positives, more false negatives.")
+    with left:
+        st.plotly_chart(boundary_figure(data, grid["x1"], grid["x2"], grid["p"], threshold, line), key="lr_boundary")
+        st.caption("Colour: the model's P(y=1). Black line: where P(y=1) = t. Circles: training points; "
+                   "crosses: held-out test points the model never trained on.")
+
+
+threshold_panel()
+
+left, right = st.columns(2)
+left.plotly_chart(loss_curves(frame, {"loss": "train", "test_loss": "test"}, title="Cross-entropy"), key="lr_loss")
+right.plotly_chart(loss_curves(frame, {"train_acc": "train", "test_acc": "test"}, title="Accuracy (t = 0.5)",
+                               log_y=False), key="lr_acc")
+
+if cfg.model == "mlp":
+    with st.expander("What the first hidden layer's units respond to"):
+        tiles = logistic.hidden_activations(model, cfg)
+        cols = st.columns(min(8, len(tiles)))
+        for i, tile in enumerate(tiles):
+            scaled = (tile - tile.min()) / (np.ptp(tile) + 1e-9)
+            cols[i % len(cols)].image(scaled[::-1], caption=f"unit {i + 1}", clamp=True, width=80)
+        st.caption("Each tile is one hidden unit's activation over the plane: every unit draws one soft line; "
+                   "the next layers combine those lines into the curved boundary.")
+
+retrain_button(logistic, cfg, key="lr_retrain")
