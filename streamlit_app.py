@@ -3,11 +3,11 @@ every page opens with ui.frame.page_frame, so a deep link shows the same frame a
 
 import streamlit as st
 
-from ui.frame import PAGES, page_frame
+from ui.frame import PAGES, ROOT, page_frame
 
 page_frame(
     "Deep Learning Explorer",
-    "🧠",
+    ":material/psychology:",
     intro=(
         "See the classic PyTorch examples **work**: move a slider and the model retrains, upload a "
         "photo and see what a CNN sees in it. Every page trains or runs a real PyTorch model on this "
@@ -18,7 +18,7 @@ page_frame(
 
 st.subheader("Pages")
 columns = st.columns(2)
-for index, page in enumerate(PAGES):
+for index, page in enumerate(page for page in PAGES if (ROOT / page.path).is_file()):
     with columns[index % 2].container(border=True):
         st.page_link(page.path, label=f"**{page.title}**", icon=page.icon)
         st.caption(f"{page.blurb}  \nTutorial § {page.chapter}")

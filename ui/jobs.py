@@ -173,8 +173,11 @@ def train_live(
                     _draw_progress(job, progress, chart, preview, chart_keys, render_preview)
             _draw_progress(job, progress, chart, preview, chart_keys, render_preview)
         state = "error" if job.error else "complete"
-        box.update(label=f"{label}: {'failed' if job.error else 'stopped early' if job.stopped else 'done'} "
-                         f"in {job.seconds:.1f} s", state=state, expanded=False)
+        if job.error is None and job.source in ("disk cache", "bundled"):
+            outcome = f"loaded from the {job.source} checkpoint in {job.seconds:.1f} s"
+        else:
+            outcome = f"{'failed' if job.error else 'stopped early' if job.stopped else 'done'} in {job.seconds:.1f} s"
+        box.update(label=f"{label}: {outcome}", state=state, expanded=False)
     if job.error is not None:
         if isinstance(job.error, DivergenceError):
             st.error(f"**The training diverged.** {job.error}", icon="💥")
