@@ -254,6 +254,28 @@ def loss_surface(cfg: Config, n: int = 60, span: float = 1.5) -> dict[str, np.nd
     return {"w": w, "b": b, "loss": (resid**2).mean(axis=2), "optimum": np.array([w_opt, b_opt])}
 
 
+def pytorch_code(cfg: Config) -> str:
+    """The plain PyTorch loop these settings amount to (the page's "show the code")."""
+    torch_name = {"SGD": "SGD", "SGD+momentum": "SGD", "Adagrad": "Adagrad", "RMSprop": "RMSprop", "Adam": "Adam"}
+    momentum = ", momentum=0.9" if cfg.optimizer == "SGD+momentum" else ""
+    scale = ("features = (features - features.mean(0)) / features.std(0)  # standardise"
+             if cfg.standardize else "# features left unscaled")
+    return f"""import torch
+from torch import nn
+
+x = ...  # (n,) tensor of inputs; y = ... (n, 1) targets
+features = torch.stack([x ** k for k in range(1, {cfg.degree + 1})], dim=1)  # (n, {cfg.degree})
+{scale}
+model = nn.Linear({cfg.degree}, 1)
+optimizer = torch.optim.{torch_name[cfg.optimizer]}(model.parameters(), lr={cfg.lr:g}{momentum})
+for epoch in range({cfg.epochs}):
+    loss = nn.functional.mse_loss(model(features), y)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+"""
+
+
 def parse_xy_csv(frame: pd.DataFrame, x_col: str, y_col: str) -> tuple[tuple[float, ...], tuple[float, ...], int]:
     """Two columns of an uploaded CSV -> (x, y) tuples; rows with gaps are dropped and counted.
 

@@ -1,18 +1,17 @@
 """Regression: gradient descent vs the closed-form least-squares answer (tutorial 3.2)."""
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from core import regression
 from core.tables import CsvInputError, read_csv_upload
 from core.training import OPTIMIZERS, history_frame
-from ui.charts import loss_curves
+from ui.charts import descent_path_figure, loss_curves, regression_fit_figure as fit_figure
 from ui.frame import page_frame, show_error
 from ui.jobs import retrain_button, train_live
 
 page_frame(
-    "Regression", "📈",
+    "Regression", ":material/show_chart:",
     intro=("A model with weights **w** and bias **b** predicts ŷ = b + w₁x + w₂x² + … + w_d x^d. "
            "Gradient descent nudges the weights downhill on the mean squared error, one step per epoch. "
            "For this model there is also an exact answer, the *normal equation*, so you can watch the "
@@ -74,23 +73,6 @@ def controls() -> regression.Config:
                              test_fraction=test_fraction, seed=int(seed), data_seed=int(seed), **data)
 
 
-def fit_figure(cfg, data, curves: dict[str, np.ndarray]) -> go.Figure:
-    fig = go.Figure()
-    fig.add_scatter(x=data.x_train, y=data.y_train, mode="markers", name="train", marker=dict(size=8))
-    if len(data.x_test):
-        fig.add_scatter(x=data.x_test, y=data.y_test, mode="markers", name="test",
-                        marker=dict(size=9, symbol="x"))
-    grid = regression.plot_grid(data)
-    styles = {"gradient descent": dict(width=3), "closed form": dict(dash="dash"), "true curve": dict(dash="dot")}
-    for name, y in curves.items():
-        fig.add_scatter(x=grid, y=y, mode="lines", name=name, line=styles.get(name, {}))
-    y_all = np.concatenate([data.y_train, data.y_test])
-    pad = 0.3 * (y_all.max() - y_all.min() + 1e-9)
-    fig.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="x", yaxis_title="y",
-                      yaxis_range=[y_all.min() - pad, y_all.max() + pad], legend=dict(orientation="h", y=-0.15))
-    return fig
-
-
 try:
     cfg = controls()
     data = regression.make_data(cfg)
@@ -109,14 +91,14 @@ live_chart = st.empty()
 
 def preview(latest: dict) -> None:
     if "curve" in latest:
-        st.plotly_chart(fit_figure(cfg, data, {"gradient descent": latest["curve"], **reference}),
+        st.plotly_chart(fit_figure(data, {"gradient descent": latest["curve"], **reference}),
                         key=f"reg_live_{int(latest['step'])}")
 
 
 job = train_live(regression, cfg, label="Gradient descent", chart_keys=("loss", "test_loss"),
                  render_preview=preview, key="reg")
 if job.error is not None:
-    live_chart.plotly_chart(fit_figure(cfg, data, reference), key="reg_fit_failed")
+    live_chart.plotly_chart(fit_figure(data, reference), key="reg_fit_failed")
     st.stop()
 
 model, history = job.model, job.history
@@ -141,7 +123,7 @@ def replay() -> None:
     epoch = st.select_slider("Replay training: epoch", steps, value=steps[-1], key="reg_replay")
     record = history[steps.index(epoch)]
     curve = regression.predict(regression.coefficients_at(record, cfg), grid)
-    st.plotly_chart(fit_figure(cfg, data, {"gradient descent": curve, **reference}), key="reg_fit")
+    st.plotly_chart(fit_figure(data, {"gradient descent": curve, **reference}), key="reg_fit")
     st.caption("Thick line: gradient descent at the chosen epoch. Dashed: the closed-form least-squares fit "
                "(the best any weights can do on the training points). Dotted: the curve the data was drawn from.")
 
@@ -162,14 +144,7 @@ with right:
 
 if cfg.degree == 1:
     st.subheader("The descent path on the loss surface")
-    surface = regression.loss_surface(cfg)
-    contour = go.Figure(go.Contour(x=surface["w"], y=surface["b"], z=np.log10(surface["loss"] + 1e-12),
-                                   colorscale="Viridis", colorbar=dict(title="log₁₀ MSE"), ncontours=25))
-    contour.add_scatter(x=frame["w1"], y=frame["b"], mode="lines+markers", name="(w, b) per epoch",
-                        marker=dict(size=3, color="white"), line=dict(color="white"))
-    contour.add_scatter(x=[surface["optimum"][0]], y=[surface["optimum"][1]], mode="markers", name="closed form",
-                        marker=dict(symbol="star", size=16, color="red"))
-    contour.update_layout(height=420, xaxis_title="w", yaxis_title="b", margin=dict(l=10, r=10, t=30, b=10))
+    contour = descent_path_figure(regression.loss_surface(cfg), frame)
     c1, c2 = st.columns([3, 2])
     c1.plotly_chart(contour, key="reg_contour")
     c2.plotly_chart(loss_curves(frame, {"dist_to_optimum": "‖θ − θ*‖"}, title="Distance to the optimum"),
@@ -179,15 +154,4 @@ if cfg.degree == 1:
 
 retrain_button(regression, cfg, key="reg_retrain")
 with st.expander("Show the PyTorch code for these settings"):
-    st.code(f"""import torch
-from torch import nn
-x = ...  # (n,) tensor of inputs; y: (n, 1) targets
-features = torch.stack([x ** k for k in range(1, {cfg.degree + 1})], dim=1)  # (n, {cfg.degree})
-{"features = (features - features.mean(0)) / features.std(0)" if cfg.standardize else "# no standardisation"}
-model = nn.Linear({cfg.degree}, 1)
-optimizer = torch.optim.{dict(zip(OPTIMIZERS, ["SGD", "SGD", "Adagrad", "RMSprop", "Adam"]))[cfg.optimizer]}(model.parameters(), lr={cfg.lr}{", momentum=0.9" if cfg.optimizer == "SGD+momentum" else ""})
-for epoch in range({cfg.epochs}):
-    loss = nn.functional.mse_loss(model(features), y)
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()""", language="python")
+    st.code(regression.pytorch_code(cfg), language="python")

@@ -1,17 +1,16 @@
 """Decision boundary: logistic regression and small MLPs on 2-D points (tutorial 3.3–3.4)."""
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from core import logistic
 from core.training import OPTIMIZERS, history_frame
-from ui.charts import loss_curves
+from ui.charts import boundary_figure, loss_curves
 from ui.frame import page_frame, show_error
 from ui.jobs import retrain_button, train_live
 
 page_frame(
-    "Decision Boundary", "🧭",
+    "Decision Boundary", ":material/scatter_plot:",
     intro=("Logistic regression turns a weighted sum of the inputs into a probability with the sigmoid, "
            "and calls a point class 1 when that probability passes a threshold. The boundary is therefore "
            "a straight line. Hidden layers with a non-linear activation (an MLP) let the boundary bend: "
@@ -51,26 +50,6 @@ def controls() -> logistic.Config:
                            model=kind, hidden_layers=layers, hidden_units=units, activation=activation,
                            weight_decay=weight_decay, optimizer=optimizer, lr=lr, epochs=epochs,
                            seed=int(seed), data_seed=int(seed))
-
-
-def boundary_figure(data, x1, x2, p, threshold: float, line=None) -> go.Figure:
-    """Probability heatmap, the p = threshold contour, and train (circles) / test (crosses) points."""
-    fig = go.Figure(go.Heatmap(x=x1, y=x2, z=p, zmin=0, zmax=1, colorscale="RdBu", opacity=0.75,
-                               colorbar=dict(title="P(y=1)")))
-    fig.add_contour(x=x1, y=x2, z=p, contours=dict(start=threshold, end=threshold, size=1, coloring="none"),
-                    line=dict(width=3, color="black"), showscale=False, name=f"p = {threshold:.2f}")
-    for split, xs, ys, symbol in (("train", data.x_train, data.y_train, "circle"),
-                                  ("test", data.x_test, data.y_test, "x")):
-        for label, colour in ((0, "#b2182b"), (1, "#2166ac")):
-            pts = xs[ys == label]
-            fig.add_scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=f"{split} · class {label}",
-                            marker=dict(symbol=symbol, size=8, color=colour, line=dict(width=1, color="white")))
-    if line is not None:
-        fig.add_scatter(x=line[0], y=line[1], mode="lines", name="w·x + b = logit(t)",
-                        line=dict(color="black", dash="dash"))
-    fig.update_layout(height=480, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="x₁", yaxis_title="x₂",
-                      xaxis_range=[x1[0], x1[-1]], yaxis_range=[x2[0], x2[-1]], legend=dict(orientation="h", y=-0.15))
-    return fig
 
 
 try:
