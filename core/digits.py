@@ -54,6 +54,11 @@ class DigitsCNN(nn.Module):
         return self.fc(x.flatten(1))
 
 
+# Shipped in assets/checkpoints (fp16, ~4 MB): the GAN page's judge must be ready at first view.
+# Regenerate with: python -m core.make_checkpoints digits
+BUNDLE_CONFIGS = (Config(),)
+
+
 def build_model(cfg: Config) -> DigitsCNN:
     torch.manual_seed(cfg.seed)
     return DigitsCNN()
