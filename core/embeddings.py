@@ -22,7 +22,6 @@ import re
 import sys
 import unicodedata
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +31,7 @@ import torch
 from torch import nn
 
 from core.device import get_device
-from core.training import OnStep, fit, make_optimizer, seed_everything
+from core.training import OnStep, fit, make_optimizer, one_cpu_thread, seed_everything
 
 SONNET_PATH = Path(__file__).resolve().parent.parent / "assets" / "sonnet.txt"
 MAX_TEXT_CHARS = 200_000  # ~35k words: a few minutes of training at most on 2 CPU cores
@@ -235,23 +234,6 @@ def _nll(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Te
     return nn.functional.nll_loss(model(x), y)
 
 
-@contextmanager
-def _one_cpu_thread(device: torch.device):
-    """Run on one CPU thread: a (16, 20) @ (20, 128) product is far too small to split, and with
-    2 OpenMP/BLAS threads on a busy 2-core machine each op waits for a thread that is not
-    scheduled. Measured here under load: 100 default epochs took 1.6 s on 1 thread, 108 s on 2.
-    (torch's thread count is process-wide; the previous value is restored afterwards.)"""
-    if device.type != "cpu":
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def train(cfg: Config, *, on_step: OnStep | None = None) -> tuple[NGramLM, list[dict[str, float]]]:
     """Mini-batch training on every n-gram of the text; history: loss and top-1 accuracy per epoch.
 
@@ -275,7 +257,7 @@ def train(cfg: Config, *, on_step: OnStep | None = None) -> tuple[NGramLM, list[
         preview = {"embedding_2d": pca_basis(model.embed.weight.detach().cpu().numpy())[2]}
         return on_step(step, {**metrics, **preview})
 
-    with _one_cpu_thread(device):
+    with one_cpu_thread(device):
         result = fit(model, _nll, (x, y), optimizer, epochs=cfg.epochs, generator=generator,
                      batch_size=cfg.batch_size, on_step=report, evaluate=accuracy)
     return model, result.history

@@ -17,7 +17,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from core.device import get_device
-from core.training import OnStep, fit, make_optimizer, seed_everything
+from core.training import OnStep, fit, make_optimizer, one_cpu_thread, seed_everything
 
 DATASETS = ("exam", "moons", "circles", "xor", "spiral", "blobs")
 ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "leaky_relu": nn.LeakyReLU}
@@ -166,8 +166,9 @@ def train(cfg: Config, *, on_step: OnStep | None = None) -> tuple[nn.Sequential,
 
     optimizer = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
     report_every = max(1, cfg.epochs // 100)  # ~100 records: enough for curves, cheap previews
-    result = fit(model, loss_fn, (x_tr, y_tr), optimizer, epochs=cfg.epochs, generator=generator,
-                 batch_size=cfg.batch_size, on_step=on_step, evaluate=evaluate, report_every=report_every)
+    with one_cpu_thread(device):  # tiny tensors: one thread is faster, and immune to a busy CPU
+        result = fit(model, loss_fn, (x_tr, y_tr), optimizer, epochs=cfg.epochs, generator=generator,
+                     batch_size=cfg.batch_size, on_step=on_step, evaluate=evaluate, report_every=report_every)
     return model, result.history
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import io
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +31,7 @@ import torch
 from torch import nn
 
 from core.device import get_device
-from core.training import fit, make_optimizer, seed_everything
+from core.training import fit, make_optimizer, one_cpu_thread, seed_everything
 
 AIRLINE_CSV = Path(__file__).resolve().parent.parent / "assets" / "airline_passengers.csv"
 CELLS = ("RNN", "GRU", "LSTM")
@@ -331,22 +330,6 @@ def _device(model: nn.Module) -> torch.device:
 # --- training --------------------------------------------------------------------------------
 
 
-@contextmanager
-def _one_cpu_thread(device: torch.device):
-    """Run tiny recurrent nets on one CPU thread. Their ops are far too small to split, and with 2
-    OpenMP threads on a busy 2-core machine every op waits for a thread that is not scheduled:
-    measured here, 100 epochs of the default model took 1.1 s on 1 thread and 52-83 s on 2."""
-    if device.type != "cpu":
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def train(cfg: Config, *, on_step=None) -> tuple[Forecaster, list[dict[str, float]]]:
     """Full-batch training on every training window, as in the tutorial, on the app's device.
 
@@ -373,7 +356,7 @@ def train(cfg: Config, *, on_step=None) -> tuple[Forecaster, list[dict[str, floa
         return {"test_loss": nn.functional.mse_loss(pred[~train_mask], y_te),
                 "pred": data.scaler.inverse(pred[:, 0].cpu().numpy().astype(np.float64))}
 
-    with _one_cpu_thread(device):
+    with one_cpu_thread(device):
         result = fit(model, loss_fn, (x_tr, y_tr), optimizer, epochs=cfg.epochs, generator=gen,
                      batch_size=None, on_step=on_step, evaluate=evaluate,
                      report_every=max(1, cfg.epochs // 100), clip_grad_norm=cfg.clip or None)
