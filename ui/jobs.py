@@ -166,12 +166,17 @@ def train_live(
             progress = text_col.progress(0.0)
             chart = st.empty()
             preview = st.empty()
-            shown = -1
-            while not job.done.wait(poll_seconds):
-                if len(job.history) != shown:
-                    shown = len(job.history)
-                    _draw_progress(job, progress, chart, preview, chart_keys, render_preview)
-            _draw_progress(job, progress, chart, preview, chart_keys, render_preview)
+            # Draw only what changed: a preview drawn twice for the same metrics in one run would
+            # repeat its element keys (pages key live charts by step) -> StreamlitDuplicateElementKey.
+            shown, shown_latest = -1, None
+            while True:
+                finished = job.done.wait(poll_seconds)
+                if len(job.history) != shown or job.latest is not shown_latest:
+                    fresh = job.latest is not shown_latest
+                    shown, shown_latest = len(job.history), job.latest
+                    _draw_progress(job, progress, chart, preview, chart_keys, render_preview if fresh else None)
+                if finished:
+                    break
         state = "error" if job.error else "complete"
         if job.error is None and job.source in ("disk cache", "bundled"):
             outcome = f"loaded from the {job.source} checkpoint in {job.seconds:.1f} s"
