@@ -20,6 +20,7 @@ import json
 import os
 import pickle
 import tempfile
+import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +37,8 @@ BUNDLED_DIR = REPO_ROOT / "assets" / "checkpoints"
 # What a damaged checkpoint raises on load (seen with torch 2.14): truncated -> RuntimeError,
 # empty -> EOFError, garbage -> UnpicklingError, a refused global -> UnpicklingError.
 CORRUPT_ERRORS = (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError, KeyError, OSError)
+# A temp file older than this is left over from a killed write (a live write takes seconds).
+STRAY_TEMP_AGE_S = 600
 
 
 def cache_dir() -> Path:
@@ -53,11 +56,50 @@ def config_key(cfg) -> str:
     return f"{topic}-{type(cfg).__name__}-{digest}"
 
 
+# Shipped checkpoints store big weight matrices as int8 with one fp16 scale per output row
+# (a DCGAN generator: 14.7 MB in fp16 -> ~7 MB); small tensors stay fp16.
+QUANTIZE_MIN_ELEMENTS = 65_536
+_Q8, _SCALE = ".__int8", ".__row_scale"
+
+
+def compress_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """fp16 for every float tensor; per-row int8 for large weight matrices (bundled defaults)."""
+    out: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        if not value.is_floating_point():
+            out[key] = value
+        elif value.dim() >= 2 and value.numel() >= QUANTIZE_MIN_ELEMENTS:
+            rows = value.float().reshape(value.shape[0], -1)  # (out_features, everything else)
+            scale = rows.abs().amax(dim=1, keepdim=True).clamp_min(1e-12) / 127.0
+            out[key + _Q8] = torch.round(rows / scale).to(torch.int8).reshape(value.shape)
+            out[key + _SCALE] = scale.squeeze(1).half()
+        else:
+            out[key] = value.half()
+    return out
+
+
+def expand_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Undo :func:`compress_state` (a plain state dict passes through unchanged)."""
+    out = {}
+    for key, value in state.items():
+        if key.endswith(_SCALE):
+            continue
+        if key.endswith(_Q8):
+            name = key[: -len(_Q8)]
+            scale = state[name + _SCALE].float()
+            out[name] = (value.float().reshape(value.shape[0], -1) * scale[:, None]).reshape(value.shape)
+        else:
+            out[key] = value
+    return out
+
+
 def save_checkpoint(path: Path, payload: dict, *, half: bool = False) -> None:
-    """Atomically write ``payload`` (state dicts, floats, strings, lists) to ``path``."""
+    """Atomically write ``payload`` (state dicts, floats, strings, lists) to ``path``.
+
+    ``half=True`` (bundled defaults) stores the state dict compressed: see :func:`compress_state`.
+    """
     if half:
-        payload = {**payload, "state_dict": {k: v.half() if v.is_floating_point() else v
-                                             for k, v in payload["state_dict"].items()}}
+        payload = {**payload, "state_dict": compress_state(payload["state_dict"])}
     payload = {**payload, "torch_version": str(torch.__version__)}
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
@@ -70,6 +112,18 @@ def save_checkpoint(path: Path, payload: dict, *, half: bool = False) -> None:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+    _remove_stray_temps(path)
+
+
+def _remove_stray_temps(path: Path) -> None:
+    """Delete old ``<name>.*.tmp`` files of killed writes; recent ones may be another writer's."""
+    cutoff = time.time() - STRAY_TEMP_AGE_S
+    for stray in path.parent.glob(f"{path.name}.*.tmp"):
+        try:
+            if stray.stat().st_mtime < cutoff:
+                stray.unlink()
+        except OSError:
+            pass
 
 
 def load_checkpoint(path: Path, *, delete_corrupt: bool = True) -> dict | None:
@@ -80,8 +134,10 @@ def load_checkpoint(path: Path, *, delete_corrupt: bool = True) -> dict | None:
         payload = torch.load(path, map_location="cpu", weights_only=True)
         if not isinstance(payload, dict) or "state_dict" not in payload:
             raise ValueError("not a checkpoint payload")
+        payload["state_dict"] = expand_state(payload["state_dict"])
         return payload
-    except CORRUPT_ERRORS:
+    except Exception:  # noqa: BLE001  an untrusted file may fail in many ways (CORRUPT_ERRORS and
+        # more: text makes the weights-only unpickler raise IndexError/KeyError); all mean "unusable"
         if delete_corrupt:
             path.unlink(missing_ok=True)
         return None
