@@ -21,8 +21,10 @@ def test_home_lists_every_page_and_shows_the_device():
     assert not at.exception
     sidebar = " ".join(str(m.value) for m in at.sidebar.markdown)
     assert "Device:" in sidebar and "torch" in sidebar
-    links = [el for el in at.get("page_link")]
-    assert len(links) == len(PAGES)
+    cards = at.main.get("page_link")  # one card per page on the home page itself
+    assert sorted(link.proto.label for link in cards) == sorted(f"**{p.title}**" for p in PAGES)
+    nav = at.sidebar.get("page_link")  # and the frame's navigation: Home + every page
+    assert len(nav) == len(PAGES) + 1
 
 
 def test_pages_folder_holds_exactly_the_listed_pages():
