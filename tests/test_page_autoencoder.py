@@ -1,0 +1,149 @@
+"""The Autoencoder page through Streamlit's AppTest: renders from the shipped checkpoints, refuses
+bad uploads with a message, places a real upload in the latent view, and its sliders do things."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import open_page, page_errors
+
+PAGE = "pages/6_Autoencoder.py"
+DECODED = "The decoder's digit for this point"
+
+
+def decoded_url(at) -> str:
+    for image in at.image:
+        if DECODED in image.captions:
+            return image.value[0]
+    raise AssertionError("the decoded-digit image is missing")
+
+
+def metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def latent_slider(at, axis: int):
+    return next(s for s in at.slider if str(s.key).startswith(f"ae_z{axis}_"))
+
+
+@pytest.fixture
+def page(clear_streamlit_caches):
+    at = open_page(PAGE)
+    assert not page_errors(at), page_errors(at)
+    return at
+
+
+def test_page_renders_from_the_shipped_checkpoints(page):
+    # loss curve, main 3-D view, and the AE and VAE views side by side
+    assert len(page.get("plotly_chart")) == 4
+    assert metric(page, "Weights") == "shipped", "the default must open instantly from assets/"
+    accuracy = float(metric(page, "k-NN accuracy of the codes").rstrip("%"))
+    assert accuracy > 50, accuracy  # chance is 10 %
+    assert any("Held-out digits nearby" in m.value for m in page.markdown)
+
+
+def test_latent_sliders_change_the_decoded_digit(page):
+    before = decoded_url(page)
+    for axis in range(3):
+        slider = latent_slider(page, axis)
+        low, high = slider.min, slider.max
+        target = high if abs(slider.value - high) > abs(slider.value - low) else low
+        slider.set_value(target).run()
+        assert not page_errors(page)
+        after = decoded_url(page)
+        assert after != before, f"moving latent slider {axis + 1} did not change the decoded digit"
+        before = after
+
+
+@pytest.mark.parametrize("name,data", [("notes.txt", b"this is not an image"), ("empty.png", b"")])
+def test_bad_uploads_give_a_message(page, name, data):
+    page.file_uploader(key="ae_upload").upload(name, data).run()
+    assert not page.exception
+    assert page.error, f"no message for {name}"
+    assert len(page.get("plotly_chart")) == 4, "the rest of the page must keep working"
+
+
+def test_an_uploaded_digit_lands_in_the_latent_view(page):
+    from core.mnist import load_digits, to_uint8
+
+    digit = to_uint8(load_digits().test_x[:1])[0]
+    sheet = 255 - np.asarray(Image.fromarray(digit).resize((180, 180)), np.uint8)  # dark ink on white
+    buffer = io.BytesIO()
+    Image.fromarray(sheet).save(buffer, format="PNG")
+    page.file_uploader(key="ae_upload").upload("my_digit.png", buffer.getvalue(), "image/png").run()
+    assert not page_errors(page), page_errors(page)
+    assert any("Its reconstruction" in image.captions for image in page.image)
+    assert any("your digit" in chart.proto.spec for chart in page.get("plotly_chart"))
+
+
+def test_training_controls_change_the_model(page):
+    """Epochs, learning rate and batch size each retrain the model and change its held-out loss."""
+    losses = [metric(page, "Held-out loss")]
+    page.slider(key="ae_epochs").set_value(5).run()
+    losses.append(metric(page, "Held-out loss"))
+    page.select_slider(key="ae_lr").set_value(1e-2).run()
+    losses.append(metric(page, "Held-out loss"))
+    page.select_slider(key="ae_batch").set_value(512).run()
+    losses.append(metric(page, "Held-out loss"))
+    assert not page_errors(page), page_errors(page)
+    assert len(set(losses)) == 4, losses
+    assert metric(page, "Weights") == "trained now"
+
+
+def test_model_choice_switches_to_the_conv_autoencoder_and_the_vae(page):
+    page.radio(key="ae_model").set_value("conv").run()
+    assert not page_errors(page), page_errors(page)
+    assert metric(page, "Weights") == "shipped"
+    assert any("principal" in c.value for c in page.caption), "the conv view must say it is a PCA projection"
+    assert latent_slider(page, 0).label == "PC 1"
+    page.radio(key="ae_model").set_value("vae").run()
+    assert not page_errors(page), page_errors(page)
+    assert metric(page, "Weights") == "shipped"
+    assert float(metric(page, "KL term")) > 0
+    assert latent_slider(page, 0).label == "Code 1"
+
+
+def test_interpolation_follows_the_chosen_digits(page):
+    def strip_url():
+        return next(i.value[0] for i in page.image if i.captions[0].startswith("From a "))
+
+    before = strip_url()
+    page.selectbox(key="ae_to").set_value(3).run()
+    assert strip_url() != before
+
+
+def test_full_mnist_offline_stays_on_the_bundled_digits(page, monkeypatch):
+    import core.mnist
+
+    monkeypatch.setattr(core.mnist, "full_mnist_downloaded", lambda: False)
+    monkeypatch.setattr(core.mnist, "_mirror_reachable", lambda timeout=5.0: False)
+    page.button(key="ae_full_mnist").click().run()
+    assert not page.exception
+    assert any("offline" in w.value for w in page.warning)
+    assert page.session_state["ae_source"] == "bundled"
+    assert metric(page, "Weights") == "shipped"
+
+
+def test_full_mnist_when_available_switches_data_and_shortens_training(page, monkeypatch):
+    """The success path of the opt-in button, with the download replaced by the bundled digits."""
+    import core.mnist
+
+    fake = core.mnist._bundled_arrays()
+    monkeypatch.setattr(core.mnist, "_load_full_mnist", lambda: (
+        __import__("torch").from_numpy(fake[0]).reshape(-1, 1, 28, 28), __import__("torch").from_numpy(fake[1])))
+    core.mnist.load_digits.cache_clear()
+    try:
+        page.button(key="ae_full_mnist").click().run()
+        assert not page_errors(page), page_errors(page)
+        assert page.session_state["ae_source"] == "full"
+        assert page.slider(key="ae_epochs").value == 10
+        assert metric(page, "Weights") == "trained now"
+        page.button(key="ae_bundled").click().run()
+        assert page.session_state["ae_source"] == "bundled"
+        assert metric(page, "Weights") == "shipped"
+    finally:
+        core.mnist.load_digits.cache_clear()  # never leave fake "full" digits in the process cache
