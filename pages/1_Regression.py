@@ -11,7 +11,7 @@ from ui.frame import page_frame, show_error
 from ui.jobs import retrain_button, train_live
 
 page_frame(
-    "Regression", ":material/show_chart:",
+    "Regression",
     intro=("A model with weights **w** and bias **b** predicts ŷ = b + w₁x + w₂x² + … + w_d x^d. "
            "Gradient descent nudges the weights downhill on the mean squared error, one step per epoch. "
            "For this model there is also an exact answer, the *normal equation*, so you can watch the "

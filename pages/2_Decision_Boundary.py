@@ -10,7 +10,7 @@ from ui.frame import page_frame, show_error
 from ui.jobs import retrain_button, train_live
 
 page_frame(
-    "Decision Boundary", ":material/scatter_plot:",
+    "Decision Boundary",
     intro=("Logistic regression turns a weighted sum of the inputs into a probability with the sigmoid, "
            "and calls a point class 1 when that probability passes a threshold. The boundary is therefore "
            "a straight line. Hidden layers with a non-linear activation (an MLP) let the boundary bend: "

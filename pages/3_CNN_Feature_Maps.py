@@ -10,7 +10,7 @@ from plotly.subplots import make_subplots
 from ui.frame import page_frame
 
 page_frame(
-    "CNN Feature Maps", "🔍",
+    "CNN Feature Maps",
     intro=("A convolutional layer slides a set of small learned **filters** over its input; each filter "
            "gives one **feature map** that is bright wherever its pattern occurs. Early layers react to "
            "edges and colours, deeper ones to textures, eyes, wheels. Pick a layer to see its most "

@@ -14,7 +14,7 @@ from ui.frame import page_frame, show_error
 from ui.jobs import retrain_button, train_live
 
 page_frame(
-    "LSTM Forecasting", "⏱️",
+    "LSTM Forecasting",
     intro=("A recurrent network reads the last few values of a series one at a time, carrying a memory "
            "(its hidden state, and for an LSTM also a cell state) from step to step, and predicts the next "
            "value. An LSTM's gates decide what to forget, what to store and what to output, which keeps "
@@ -75,7 +75,7 @@ def data_controls() -> tuple[dict, pd.DatetimeIndex | None, str | None, str]:
         st.info("Showing the airline passengers instead.")
         return airline
     for note in parsed.notes:
-        st.warning(note, icon="🩹")
+        st.warning(note, icon=":material/healing:")
     period = st.sidebar.number_input("Season length (steps)", 1, 400, PERIOD_BY_FREQ.get(parsed.freq or "", 12),
                                      key="lstm_period_csv", help="The lag of the seasonal-naive baseline.")
     return ({"source": "custom", "values": tuple(parsed.values.tolist()), "period": int(period)},

@@ -14,7 +14,7 @@ from ui.frame import page_frame
 from ui.jobs import retrain_button, train_live
 
 page_frame(
-    "Word Embeddings", ":material/text_fields:",
+    "Word Embeddings",
     intro=("A language model that guesses the **next word** from the few words before it has to turn "
            "each word into a vector first: a row of an embedding table, learnt like any other weight. "
            "Nobody tells it what words mean, yet words used in similar places end up with similar "
@@ -126,12 +126,12 @@ def epochs_panel(model, found: str, neighbours: tuple[str, ...]) -> None:
 
 cfg = controls()
 if problems:
-    st.error(problems[0], icon="📄")
+    st.error(problems[0], icon=":material/description:")
     st.stop()
 try:
     corpus = emb.prepare_corpus(cfg)
 except emb.CorpusError as exc:
-    st.error(f"**This text cannot be used.** {exc}", icon="✍️")
+    st.error(f"**This text cannot be used.** {exc}", icon=":material/edit_note:")
     st.stop()
 
 
@@ -151,7 +151,7 @@ if steps > 20_000:
     st.info(f"A long text: {steps:,} optimizer steps ({cfg.epochs} epochs × "
             f"{len(corpus.tokens) - cfg.context_size:,} n-grams / batch {cfg.batch_size}). Training may take "
             "minutes on a CPU: fewer epochs or a bigger batch is quicker, and **Stop** keeps what was learnt.",
-            icon="⏳")
+            icon=":material/hourglass_top:")
 job = train_live(emb, cfg, label="Training the N-gram model", chart_keys=("loss",),
                  render_preview=live_preview)
 if job.error is not None or job.model is None:
@@ -204,7 +204,7 @@ with tab_next:
     try:
         pred = emb.predict_next(model, typed, k=8)
     except emb.VocabularyError as exc:
-        st.warning(str(exc), icon="🔎")
+        st.warning(str(exc), icon=":material/search:")
     else:
         seen = emb.continuations(corpus, pred.context)
         fig = go.Figure(go.Bar(x=pred.table["probability"], y=pred.table["word"], orientation="h",
@@ -228,7 +228,7 @@ with tab_analogy:
     try:
         st.dataframe(emb.analogy(model, a, b, c), hide_index=True, key="analogy")
     except emb.VocabularyError as exc:
-        st.warning(str(exc), icon="🔎")
+        st.warning(str(exc), icon=":material/search:")
     st.caption("Words nearest to vec(a) − vec(b) + vec(c). With word2vec on billions of words, "
                "king − man + woman ≈ queen; on one sonnet the vectors are too few and too noisy for "
                "that, so treat the answers as a game — then try a longer text.")

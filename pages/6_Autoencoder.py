@@ -16,7 +16,6 @@ from ui.jobs import retrain_button, train_live
 
 page_frame(
     "Autoencoder",
-    "🧬",
     intro=(
         "An **autoencoder** is two networks trained as one: the *encoder* squeezes each 28×28 digit "
         "(784 numbers) into a tiny **code** of 3 numbers, and the *decoder* has to rebuild the digit "
@@ -70,7 +69,7 @@ def controls() -> ae.Config:
             st.caption("Full MNIST: 56,000 digits to train on, 14,000 held out. Epochs are 14× longer.")
             st.button("Back to the 5,000 bundled digits", key="ae_bundled", on_click=_switch_source, args=("bundled",))
         if "ae_source_msg" in st.session_state:
-            st.warning(st.session_state["ae_source_msg"], icon="📡")
+            st.warning(st.session_state["ae_source_msg"], icon=":material/wifi_off:")
     return ae.Config(model=model, epochs=epochs, lr=lr, batch_size=batch, source=source)
 
 
@@ -173,7 +172,7 @@ def user_digit_panel(model, view: ae.LatentView):
         loaded = load_image(file.getvalue())
         x = digit_from_image(loaded.pixels)  # (1, 1, 28, 28): inverted if needed, cropped, centred
     except (ImageInputError, ValueError) as exc:
-        st.error(f"**That file cannot be used.** {exc}", icon="⚠️")
+        st.error(f"**That file cannot be used.** {exc}", icon=":material/warning:")
         return None
     point = view.project(ae.encode(model, x))[0]
     cols = st.columns(4)

@@ -12,7 +12,7 @@ import streamlit as st
 from ui.frame import page_frame
 
 page_frame(
-    "GAN", "🎲",
+    "GAN",
     intro=("A **generator** turns random noise into images; a **discriminator** is shown real digits and "
            "the generator's fakes and learns to tell them apart. They train in turns: every discriminator "
            "update makes the fakes easier to spot, every generator update nudges the fakes towards whatever "

@@ -10,7 +10,7 @@ import streamlit as st
 from ui.frame import page_frame
 
 page_frame(
-    "Deep Dream", "🌀",
+    "Deep Dream",
     intro=("Training changes the **weights** to lower a loss. Deep Dream freezes the network and changes the "
            "**image** instead, to *raise* how strongly one layer responds. Whatever that layer faintly sees "
            "in the photo, it sees more of after every step, until eyes, fur and animal faces appear. The "
@@ -68,7 +68,7 @@ same = job is not None and job.cfg == cfg and job.digest == picked.digest
 
 left, right = st.columns([1, 3])
 with left:
-    run = st.button("✨ Dream", type="primary", key="dd_run", disabled=same and not job.done.is_set(),
+    run = st.button("Dream", icon=":material/auto_awesome:", type="primary", key="dd_run", disabled=same and not job.done.is_set(),
                     help="Run Deep Dream on the image with these settings.")
 with right:
     st.caption(f"{backbone.key} · layer `{cfg.layer}` · {cfg.octaves} octaves × {cfg.iterations} iterations · "
@@ -82,7 +82,7 @@ if job is None:
 
 dream_ui.watch(job)
 if job.error is not None:
-    st.error(f"**The dream failed.** {job.error}", icon="⚠️")
+    st.error(f"**The dream failed.** {job.error}", icon=":material/warning:")
     st.stop()
 result = job.result
 if result.stopped:
@@ -104,8 +104,8 @@ if job.norms:
 c2.metric("Time per step", f"{result.seconds / max(len(result.history), 1) * 1000:.0f} ms")
 png = to_png_bytes(result.pixels, deepdream.png_metadata(job.cfg, result.seconds))
 filename = f"deepdream_{job.cfg.describe()}.png"
-c3.download_button("⬇️ Download PNG", png, file_name=filename, mime="image/png", key="dd_download",
-                   help="The parameters are in the file name and in the PNG's text metadata.")
+c3.download_button("Download PNG", png, file_name=filename, mime="image/png", key="dd_download",
+                   icon=":material/download:", help="The parameters are in the file name and in the PNG's text metadata.")
 c3.caption(f"`{filename}`")
 
 # --- octaves and the objective -------------------------------------------------------------------

@@ -82,9 +82,10 @@ def test_over_the_pixel_limit_is_refused_before_decoding():
 
 
 def test_large_image_is_downscaled_with_a_note():
-    img = Image.new("RGB", (MAX_SIDE * 2, 100), (10, 200, 30))
+    img = Image.new("RGB", (MAX_SIDE * 2, 600), (10, 200, 30))
     loaded = load_image(encode(img, "PNG"))
     assert max(loaded.pixels.shape[:2]) == MAX_SIDE
+    assert loaded.pixels.shape[:2] == (300, MAX_SIDE)  # aspect ratio kept
     assert any("downscaled" in note for note in loaded.notes)
 
 

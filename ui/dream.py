@@ -87,7 +87,7 @@ def watch(job: DreamJob, *, poll_seconds: float = 0.2, key: str = "dd_stop") -> 
     box = st.status("Dreaming…", expanded=True)
     with box:
         stop_col, bar_col = st.columns([1, 4])
-        if stop_col.button("⏹ Stop", key=key, help="Stop now and keep the dream so far"):
+        if stop_col.button("Stop", icon=":material/stop_circle:", key=key, help="Stop now and keep the dream so far"):
             job.stop_event.set()
         bar = bar_col.progress(0.0, text="starting…")
         preview = st.empty()

@@ -80,4 +80,4 @@ def page_frame(title: str, icon: str = ":material/psychology:", *, intro: str | 
 
 def show_error(exc: BaseException, what: str = "That did not work") -> None:
     """A clear message in the page instead of a traceback (the app keeps running)."""
-    st.error(f"**{what}.** {exc}", icon="⚠️")
+    st.error(f"**{what}.** {exc}", icon=":material/warning:")

@@ -138,7 +138,7 @@ def _vgg16_flow(key: str):
         try:
             return _vgg16_loaded()
         except vision.ModelUnavailable as exc:
-            st.error(f"**VGG16 is not available.** {exc}", icon="📡")
+            st.error(f"**VGG16 is not available.** {exc}", icon=":material/wifi_off:")
             return None
     failed = st.session_state.get(f"{key}_vgg_error")
     st.info("VGG16 (the tutorial's Deep Dream network) needs a one-time **528 MB** download of "
@@ -159,5 +159,5 @@ def _vgg16_flow(key: str):
             st.session_state.pop(f"{key}_vgg_error", None)
             st.rerun()
     if failed:
-        st.error(f"**Download failed.** {failed}", icon="📡")
+        st.error(f"**Download failed.** {failed}", icon=":material/wifi_off:")
     return None

@@ -161,7 +161,7 @@ def train_live(
         box = st.status(f"{label}…", expanded=True)
         with box:
             stop_col, text_col = st.columns([1, 4])
-            if stop_col.button("⏹ Stop", key=f"{key}_stop", help="Stop training and keep the model as it is now"):
+            if stop_col.button("Stop", icon=":material/stop_circle:", key=f"{key}_stop", help="Stop training and keep the model as it is now"):
                 job.stop_event.set()
             progress = text_col.progress(0.0)
             chart = st.empty()
@@ -185,9 +185,9 @@ def train_live(
         box.update(label=f"{label}: {outcome}", state=state, expanded=False)
     if job.error is not None:
         if isinstance(job.error, DivergenceError):
-            st.error(f"**The training diverged.** {job.error}", icon="💥")
+            st.error(f"**The training diverged.** {job.error}", icon=":material/error:")
         else:
-            st.error(f"**Training failed.** {type(job.error).__name__}: {job.error}", icon="⚠️")
+            st.error(f"**Training failed.** {type(job.error).__name__}: {job.error}", icon=":material/warning:")
     elif job.stopped:
         st.warning("Training was stopped early: showing the model as it was at that moment. "
                    "It is not saved; change any setting and back, or press Retrain, to train again.")
@@ -223,7 +223,7 @@ def history_frame(history: list[dict[str, float]], keys: tuple[str, ...]) -> pd.
 
 def retrain_button(module: ModuleType, cfg, key: str = "retrain") -> None:
     """Forget the in-memory model for ``cfg`` so the next run trains again (disk cache kept)."""
-    if st.button("↻ Retrain", key=key, help="Train this configuration again from scratch"):
+    if st.button("Retrain", icon=":material/refresh:", key=key, help="Train this configuration again from scratch"):
         registry().forget(module, cfg, fresh=True)  # really train, even where a checkpoint is shipped
         from core.checkpoints import cache_dir, config_key
 
