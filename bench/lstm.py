@@ -33,6 +33,7 @@ import torch
 from torch import nn
 
 from core import lstm
+from core.training import one_cpu_thread
 
 def clock() -> float:
     """CPU seconds of this thread: both loops run here on one torch thread, so this is their
@@ -119,9 +120,9 @@ def run(quick: bool = False) -> list[dict]:
     threads = f"1 torch thread each (machine: {torch.get_num_threads()} cores)"
     lstm.train(lstm.Config.tiny())  # warm-up (first-call overheads), not timed
 
-    # core.lstm.train runs on one CPU thread (see lstm._one_cpu_thread); the port gets the same,
+    # core.lstm.train runs on one CPU thread (see core.training.one_cpu_thread); the port gets the same,
     # so the ratio compares the training loops, not OpenMP's behaviour on a busy machine
-    with lstm._one_cpu_thread(torch.device("cpu")):
+    with one_cpu_thread(torch.device("cpu")):
         base_pred, base_loss, base_time = tutorial_loop(y, epochs)
     base_train = lstm.rmse(y[TRAIN_POS], base_pred[TRAIN_POS - 2])
     base_test = lstm.rmse(y[TEST_POS], base_pred[TEST_POS - 2])
