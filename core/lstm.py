@@ -472,3 +472,28 @@ def state_heatmap(model: Forecaster, cfg: Config, which: str = "hidden") -> np.n
     if which not in states:
         raise SeriesError(f"A {cfg.cell} has no {which} state; choose one of {', '.join(states)}.")
     return states[which].cpu().numpy().T.astype(np.float64)
+
+
+def pytorch_code(cfg: Config) -> str:
+    """The plain PyTorch model and loop these settings amount to (the page's "show the code")."""
+    return f"""import torch
+from torch import nn
+# windows: (B, {cfg.look_back}, 1) past values scaled with the TRAINING part's min/max{" of log(y)" if cfg.log else ""}
+# targets: (B, 1) the next value
+class Forecaster(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.{cfg.cell}(1, {cfg.hidden}, num_layers={cfg.layers}, batch_first=True)
+        self.head = nn.Linear({cfg.hidden}, 1)
+    def forward(self, x):
+        {"last = x[:, -1]; x = x - x[:, -1:]  # the shape of the window, not its level" if cfg.target == "change" else "# the level itself, as in the tutorial"}
+        out, _ = self.rnn(x)                  # (B, {cfg.look_back}, {cfg.hidden})
+        return self.head(out[:, -1]){" + last" if cfg.target == "change" else ""}
+model = Forecaster()
+optimizer = torch.optim.Adam(model.parameters(), lr={cfg.lr})
+for epoch in range({cfg.epochs}):
+    loss = nn.functional.mse_loss(model(windows), targets)
+    optimizer.zero_grad()
+    loss.backward(){f'''
+    nn.utils.clip_grad_norm_(model.parameters(), {cfg.clip})''' if cfg.clip else ""}
+    optimizer.step()"""

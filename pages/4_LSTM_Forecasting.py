@@ -4,12 +4,12 @@ import os
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from core import lstm
 from core.training import history_frame
 from ui.charts import loss_curves
+from ui.charts_lstm import horizon_errors_figure, series_figure, state_heatmap_figure
 from ui.frame import page_frame, show_error
 from ui.jobs import retrain_button, train_live
 
@@ -126,43 +126,10 @@ except ValueError as exc:
     show_error(exc, "These settings cannot be used")
     st.stop()
 
-n = len(data.series)
-
-
-def xs(positions) -> np.ndarray:
-    """Positions 0, 1, ... (future ones included) -> x values: dates when they are regular."""
-    positions = np.asarray(positions)
-    if dates is not None and freq:
-        return np.asarray(pd.date_range(dates[0], periods=int(positions.max()) + 1, freq=freq)[positions])
-    if dates is not None and positions.max() < n:
-        return np.asarray(dates[positions])
-    return positions
-
-
-def series_figure(pred: np.ndarray | None, fc: pd.DataFrame | None = None, height: int = 430) -> go.Figure:
-    fig = go.Figure()
-    fig.add_scatter(x=xs(np.arange(n)), y=data.series, name="actual", line=dict(color="#444", width=1.5))
-    if pred is not None:
-        for part, color in (("train", "#1f77b4"), ("test", "#ff7f0e")):
-            mask = data.train if part == "train" else ~data.train
-            fig.add_scatter(x=xs(data.target_idx[mask]), y=pred[mask], name=f"one-step ({part})",
-                            line=dict(color=color, width=2))
-    if fc is not None:
-        band_x = np.concatenate([xs(fc.t), xs(fc.t)[::-1]])
-        fig.add_scatter(x=band_x, y=np.concatenate([fc.upper, fc.lower[::-1]]), fill="toself", name="±1.96 backtest RMSE",
-                        fillcolor="rgba(44,160,44,0.2)", line=dict(width=0), hoverinfo="skip")
-        fig.add_scatter(x=xs(fc.t), y=fc.forecast, name="recursive forecast", line=dict(color="#2ca02c", width=2.5))
-    boundary = xs([data.n_train])[0]
-    fig.add_vline(x=boundary, line_dash="dash", line_color="gray")
-    fig.add_annotation(x=boundary, y=1, yref="paper", text="train | test", showarrow=False, yshift=10)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), yaxis_title=unit,
-                      legend=dict(orientation="h", y=-0.15))
-    return fig
-
-
 def preview(latest: dict) -> None:
     if "pred" in latest:
-        st.plotly_chart(series_figure(latest["pred"], height=300), key=f"lstm_live_{int(latest['step'])}")
+        st.plotly_chart(series_figure(data, dates, freq, unit, latest["pred"], height=300),
+                        key=f"lstm_live_{int(latest['step'])}")
 
 
 job = train_live(lstm, cfg, label=f"Training the {cfg.cell}", chart_keys=("loss", "test_loss"),
@@ -198,17 +165,12 @@ st.caption("RMSE in the series' own units and MAPE in %, over the same test mont
 def forecast_panel() -> None:
     horizon = st.slider("Forecast horizon (steps past the end)", 1, 36, 24, key="lstm_horizon")
     fc, errors = multi_step(model, cfg, horizon, version)
-    st.plotly_chart(series_figure(steps.prediction.to_numpy(), fc), key="lstm_series")
+    st.plotly_chart(series_figure(data, dates, freq, unit, steps.prediction.to_numpy(), fc), key="lstm_series")
     st.caption("Grey: the data; dashed line: where training data ends. Blue/orange: one-step predictions, each "
                "from the true past values. Green: the forecast past the end, where each prediction is fed back as "
                "the newest input. Its band is ±1.96 × the error that recursive forecasts made at each horizon "
                "when started from every test month (a backtest), so it widens as errors pile up.")
-    fig = go.Figure()
-    for name in errors.columns:
-        fig.add_scatter(x=errors.index, y=errors[name], name=name, mode="lines+markers")
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="steps ahead (h)",
-                      yaxis_title="backtest RMSE", title="Error growth with the horizon")
-    st.plotly_chart(fig, key="lstm_horizon_errors")
+    st.plotly_chart(horizon_errors_figure(errors), key="lstm_horizon_errors")
 
 
 forecast_panel()
@@ -226,12 +188,7 @@ def state_panel() -> None:
     kinds = ["hidden", "cell"] if cfg.cell == "LSTM" else ["hidden"]
     which = st.radio("State", kinds, horizontal=True, key="lstm_state")
     heat = lstm.state_heatmap(model, cfg, which)
-    fig = go.Figure(go.Heatmap(z=heat, x=xs(data.target_idx), y=np.arange(heat.shape[0]), colorscale="RdBu",
-                               zmid=0, colorbar=dict(title=which)))
-    fig.add_vline(x=xs([data.n_train])[0], line_dash="dash", line_color="black")
-    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), yaxis_title="unit",
-                      title=f"Top layer's {which} state after reading each window")
-    st.plotly_chart(fig, key="lstm_heatmap")
+    st.plotly_chart(state_heatmap_figure(heat, data, dates, freq, which), key="lstm_heatmap")
     st.caption("Each column is the memory the network hands to its output layer for one prediction. Units that "
                "flip colour every season track the yearly cycle; a cell state drifting past the dashed line is "
                "the network meeting levels it never saw in training.")
@@ -242,24 +199,4 @@ with right:
 
 retrain_button(lstm, cfg, key="lstm_retrain")
 with st.expander("Show the PyTorch code for these settings"):
-    st.code(f"""import torch
-from torch import nn
-# windows: (B, {cfg.look_back}, 1) past values scaled with the TRAINING part's min/max{" of log(y)" if cfg.log else ""}
-# targets: (B, 1) the next value
-class Forecaster(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.rnn = nn.{cfg.cell}(1, {cfg.hidden}, num_layers={cfg.layers}, batch_first=True)
-        self.head = nn.Linear({cfg.hidden}, 1)
-    def forward(self, x):
-        {"last = x[:, -1]; x = x - x[:, -1:]  # the shape of the window, not its level" if cfg.target == "change" else "# the level itself, as in the tutorial"}
-        out, _ = self.rnn(x)                  # (B, {cfg.look_back}, {cfg.hidden})
-        return self.head(out[:, -1]){" + last" if cfg.target == "change" else ""}
-model = Forecaster()
-optimizer = torch.optim.Adam(model.parameters(), lr={cfg.lr})
-for epoch in range({cfg.epochs}):
-    loss = nn.functional.mse_loss(model(windows), targets)
-    optimizer.zero_grad()
-    loss.backward(){f'''
-    nn.utils.clip_grad_norm_(model.parameters(), {cfg.clip})''' if cfg.clip else ""}
-    optimizer.step()""", language="python")
+    st.code(lstm.pytorch_code(cfg), language="python")

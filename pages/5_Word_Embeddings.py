@@ -4,12 +4,11 @@ and the word vectors it learns, projected, compared and moving over the epochs."
 import itertools
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from core import embeddings as emb
 from core.training import OPTIMIZERS, history_frame
-from ui.charts import loss_curves
+from ui.charts_embeddings import epoch_figure, loss_with_tutorial_figure, next_word_figure, word_figure
 from ui.frame import page_frame
 from ui.jobs import retrain_button, train_live
 
@@ -24,7 +23,6 @@ page_frame(
              r"\mathrm{ReLU}(W_1\,[e_{w_{t-n}};\dots;e_{w_{t-1}}] + b_1) + b_2\big)"),
 )
 SOURCES = ("Sonnet 2 (tutorial)", "Paste text", "Upload a .txt file")
-COLORS = {"word": "#4F46E5", "found": "#DC2626", "neighbour": "#F59E0B"}
 
 
 problems: list[str] = []  # an unreadable upload, reported in the main area after the controls
@@ -68,32 +66,6 @@ def controls() -> emb.Config:
                       hidden=hidden, epochs=epochs, optimizer=optimizer, lr=lr, batch_size=batch, seed=seed)
 
 
-def word_figure(xyz, words, counts, found=None, neighbours=(), ranges=None) -> go.Figure:
-    """Labelled points, size by frequency; the found word red, its neighbours amber."""
-    role = np.array(["found" if w == found else "neighbour" if w in neighbours else "word" for w in words])
-    size = 7 + 16 * np.sqrt(counts / counts.max())
-    labelled = set(np.argsort(-counts, kind="stable")[:150].tolist())  # the 150 most frequent + highlights
-    text = [w if (i in labelled or role[i] != "word") else "" for i, w in enumerate(words)]
-    hover = [f"{w} ({c}×)" for w, c in zip(words, counts)]
-    fig = go.Figure()
-    for name in ("word", "neighbour", "found"):
-        m = role == name
-        if not m.any():
-            continue
-        common = dict(mode="markers+text", name=name, text=np.array(text)[m], hovertext=np.array(hover)[m],
-                      hoverinfo="text", textposition="top center",
-                      marker=dict(size=size[m], color=COLORS[name], opacity=0.75))
-        if xyz.shape[1] == 3:
-            fig.add_trace(go.Scatter3d(x=xyz[m, 0], y=xyz[m, 1], z=xyz[m, 2], **common))
-        else:
-            fig.add_trace(go.Scatter(x=xyz[m, 0], y=xyz[m, 1], **common))
-    fig.update_layout(height=560, margin=dict(l=0, r=0, t=10, b=0), legend=dict(orientation="h"))
-    if ranges is not None:
-        fig.update_xaxes(range=ranges[0])
-        fig.update_yaxes(range=ranges[1])
-    return fig
-
-
 @st.cache_data(show_spinner="Projecting the vectors…", max_entries=32)
 def word_coords(_model, cfg: emb.Config, stamp: float, method: str, dims: int) -> np.ndarray:
     return emb.project(emb.vectors(_model), method, dims, cfg.seed)
@@ -107,15 +79,7 @@ def epochs_panel(model, found: str, neighbours: tuple[str, ...]) -> None:
         st.info("Only one snapshot was recorded (training stopped at once).")
         return
     epoch = st.select_slider("Epoch", epochs, epochs[-1], key="epoch")
-    lo, hi = coords.min((0, 1)), coords.max((0, 1))
-    pad = 0.08 * (hi - lo)
-    s = epochs.index(epoch)
-    fig = word_figure(coords[s], model.vocab, model.counts, found, neighbours,
-                      ranges=[(lo[0] - pad[0], hi[0] + pad[0]), (lo[1] - pad[1], hi[1] + pad[1])])
-    if found in model.vocab:  # the found word's path up to this epoch
-        path = coords[: s + 1, model.vocab.index(found)]
-        fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines", name=f"path of '{found}'",
-                                 line=dict(color=COLORS["found"], dash="dot")))
+    fig = epoch_figure(coords, epochs.index(epoch), model.vocab, model.counts, found, neighbours)
     st.plotly_chart(fig, width="stretch", key="epoch_chart")
     st.caption(f"Epoch {epoch}. One PCA basis fitted on all snapshots together, so what moves is the "
                "word, not the axes (the dotted line: the found word's path). Epoch 0 is the random "
@@ -207,11 +171,7 @@ with tab_next:
         st.warning(str(exc), icon=":material/search:")
     else:
         seen = emb.continuations(corpus, pred.context)
-        fig = go.Figure(go.Bar(x=pred.table["probability"], y=pred.table["word"], orientation="h",
-                               marker_color=COLORS["word"]))
-        fig.update_layout(height=320, margin=dict(l=0, r=0, t=10, b=0), yaxis=dict(autorange="reversed"),
-                          xaxis_title="probability")
-        st.plotly_chart(fig, width="stretch", key="next_chart")
+        st.plotly_chart(next_word_figure(pred.table), width="stretch", key="next_chart")
         best = pred.table.iloc[0]
         truth = ", ".join(f"'{w}' ({n}×)" for w, n in seen.most_common()) or "nothing: this context is new"
         st.markdown(f"After **{' '.join(pred.context)}** the model says **{best['word']}** "
@@ -235,11 +195,7 @@ with tab_analogy:
 
 with tab_loss:
     frame = history_frame(history)
-    fig = loss_curves(frame, {"loss": "training loss"}, title="Training loss (log scale)")
-    if len(frame):  # a trace, not add_hline: plotly misplaces hline annotations on log axes
-        fig.add_scatter(x=[frame.index.min(), frame.index.max()], y=[0.061979] * 2, mode="lines",
-                        name="tutorial after 100 epochs (0.062)", line=dict(dash="dot", color="gray"))
-    st.plotly_chart(fig, width="stretch", key="loss_chart")
+    st.plotly_chart(loss_with_tutorial_figure(frame), width="stretch", key="loss_chart")
     if "accuracy" in frame:
         st.line_chart(frame[["accuracy"]], height=200, x_label="epoch", y_label="next-word accuracy")
     st.caption(f"Mean training loss per epoch ({job.source}, {job.seconds:.1f} s). The tutorial's "

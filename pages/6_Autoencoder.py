@@ -4,13 +4,14 @@ any point, walk between digits, place your own digit, and compare the plain AE w
 from dataclasses import replace
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from core import autoencoder as ae
 from core.checkpoints import config_key
+from core.gan import upscale as big  # nearest-neighbour upscaling: crisp 28x28 pixels, not a blur
 from core.images import ImageInputError, load_image
 from core.mnist import DatasetUnavailable, digit_from_image, full_mnist_downloaded, load_digits, to_uint8
+from ui.charts_autoencoder import loss_figure, scatter3d
 from ui.frame import page_frame
 from ui.jobs import retrain_button, train_live
 
@@ -29,9 +30,6 @@ page_frame(
              r"_{\mathrm{KL}(\mathcal{N}(\mu,\sigma^2)\,\|\,\mathcal{N}(0,I))},"
              r"\qquad z = \mu + \sigma \odot \varepsilon,\;\; \varepsilon \sim \mathcal{N}(0, I)"),
 )
-
-COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
-
 
 # --- controls --------------------------------------------------------------------------------
 
@@ -85,29 +83,6 @@ def latent_of(_model, cfg: ae.Config) -> ae.LatentView:
 @st.cache_data(show_spinner=False, max_entries=16)
 def knn_of(_model, cfg: ae.Config) -> float:
     return ae.code_separation(_model, cfg)
-
-
-def big(pixels: np.ndarray, factor: int = 4) -> np.ndarray:
-    """Nearest-neighbour upscaling, so 28x28 digits show as crisp pixels rather than a blur."""
-    return np.kron(pixels, np.ones((factor, factor), dtype=pixels.dtype))
-
-
-def scatter3d(view: ae.LatentView, markers=(), height: int = 520, legend: bool = True) -> go.Figure:
-    fig = go.Figure()
-    for digit in range(10):
-        pts = view.points[view.labels == digit]
-        fig.add_trace(go.Scatter3d(x=pts[:, 0], y=pts[:, 1], z=pts[:, 2], mode="markers", name=str(digit),
-                                   marker=dict(size=2.5, color=COLOURS[digit], opacity=0.75),
-                                   hovertemplate=f"digit {digit}<extra></extra>"))
-    for name, point, symbol, colour in markers:
-        fig.add_trace(go.Scatter3d(x=[point[0]], y=[point[1]], z=[point[2]], mode="markers", name=name,
-                                   marker=dict(size=9, symbol=symbol, color=colour, line=dict(width=2, color="white"))))
-    axis = "PC" if view.axes.shape[1] > 3 else "code"
-    fig.update_layout(height=height, margin=dict(l=0, r=0, t=10, b=0), showlegend=legend, legend_title_text="digit",
-                      legend_itemsizing="constant",
-                      uirevision="latent",  # keep the user's rotation when the figure is redrawn
-                      scene=dict(xaxis_title=f"{axis} 1", yaxis_title=f"{axis} 2", zaxis_title=f"{axis} 3"))
-    return fig
 
 
 def show_preview(latest: dict) -> None:
@@ -214,15 +189,7 @@ cols[3].metric("Weights", {"bundled": "shipped", "disk cache": "cached"}.get(job
                help="Default settings load a checkpoint made by this same code (python -m core.make_checkpoints "
                     "autoencoder); settings trained before come from the disk cache; others train here")
 
-curve = go.Figure()
-for key, label in (("loss", "training loss"), ("test_loss", "held-out loss"), ("test_kl", "held-out KL term")):
-    if key == "test_kl" and cfg.model != "vae":
-        continue
-    curve.add_trace(go.Scatter(x=[r["step"] for r in job.history if key in r],
-                               y=[r[key] for r in job.history if key in r], name=label, mode="lines"))
-curve.update_layout(height=260, margin=dict(l=0, r=0, t=10, b=0), xaxis_title="epoch", yaxis_title="per digit",
-                    yaxis_type="log")
-st.plotly_chart(curve, key="ae_curve")
+st.plotly_chart(loss_figure(job.history, cfg.model), key="ae_curve")
 st.caption("Loss per digit (summed squared pixel error, plus the KL term for the VAE; log scale). The held-out "
            "curve flattening while the training curve still falls is the start of overfitting.")
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from ui.frame import page_frame
@@ -23,6 +22,7 @@ page_frame(
 )
 
 from core import digits, gan  # noqa: E402  (after the frame: set_page_config must come first)
+from ui.charts_gan import judge_histogram_figure, loss_figure  # noqa: E402
 from ui.jobs import retrain_button, train_live  # noqa: E402
 
 FAST = os.environ.get("DLE_FAST") == "1"  # tests: a 1-epoch digit judge and short MLP trainings
@@ -98,14 +98,7 @@ def cached_real_judgement(_judge, judge_cfg: digits.Config) -> dict:
 
 
 def loss_chart(history: list[dict], kind: str) -> None:
-    frame = gan.loss_frame(history, window=max(1, len(history) // 60))
-    fig = go.Figure()
-    for name, color in (("d_loss", "#d62728"), ("g_loss", "#1f77b4")):
-        fig.add_scatter(x=frame.index, y=frame[name], name=name.replace("_loss", " loss"), line_color=color)
-        fig.add_hline(y=gan.chance_losses(kind)[name], line_dash="dash", line_color=color, opacity=0.5)
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="generator iteration",
-                      yaxis_title="loss (smoothed)", title="Discriminator vs generator")
-    st.plotly_chart(fig, width="stretch", key="loss_chart")
+    st.plotly_chart(loss_figure(history, kind), width="stretch", key="loss_chart")
     st.caption("A GAN's losses do not fall to zero: they are a tug of war. The D loss rising towards its "
                "dashed line means the fakes got harder to spot; D loss near 0 with G loss climbing means "
                "D is winning and G gets little useful signal.")
@@ -157,14 +150,7 @@ def quality_panel(model, cfg: gan.Config) -> None:
         return
     fake = cached_judgement(model, job.model, cfg, judge_cfg, id(model))
     real = cached_real_judgement(job.model, judge_cfg)
-    fig = go.Figure()
-    fig.add_bar(x=list(range(10)), y=fake["hist"], name="generated")
-    fig.add_bar(x=list(range(10)), y=real["hist"], name="real held-out digits", opacity=0.5)
-    fig.add_hline(y=0.1, line_dash="dot", annotation_text="uniform")
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), barmode="group",
-                      xaxis=dict(title="digit predicted by the CNN", dtick=1), yaxis_title="share of samples",
-                      title=f"Mode-collapse meter: {gan.N_JUDGED} samples labelled by the digits CNN")
-    st.plotly_chart(fig, width="stretch", key="judge_hist")
+    st.plotly_chart(judge_histogram_figure(fake, real), width="stretch", key="judge_hist")
     c1, c2, c3 = st.columns(3)
     c1.metric("Confidence (mean top-class prob.)", f"{fake['confidence']:.2f}",
               f"{fake['confidence'] - real['confidence']:+.2f} vs real", delta_color="off")
