@@ -20,6 +20,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 MAX_PIXELS = 50_000_000
 # Larger images are downscaled on load to this longest side; the models work far below it.
 MAX_SIDE = 2048
+# Thinner strips are refused: downscaled for display they round to 0 px and st.image raises
+# (a 3000x1 PNG crashed the vision pages), and no CNN sees anything in them anyway.
+MAX_ASPECT = 25
 FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF", "MPO")
 EXTENSIONS = ("png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff", "gif")
 SAMPLE_NAMES = ("chelsea", "coffee", "astronaut", "rocket")
@@ -86,6 +89,11 @@ def load_image(data: bytes, *, max_pixels: int = MAX_PIXELS, max_side: int = MAX
         raise ImageInputError(
             f"This image is {width}×{height} = {width * height / 1e6:.0f} megapixels, over the "
             f"{max_pixels / 1e6:.0f} MP limit. Please downscale it first."
+        )
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        raise ImageInputError(
+            f"This image is {width}×{height} pixels, a strip more than {MAX_ASPECT} times longer than "
+            "it is wide. Please crop it to a normal photo shape."
         )
     if getattr(img, "n_frames", 1) > 1:
         notes.append(f"animated image: using the first of {img.n_frames} frames")
