@@ -29,6 +29,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from bench.common import row
+from bench.tutorial_data import TutorialDigits
 from core import autoencoder as ae
 from core.mnist import load_digits
 
@@ -61,24 +62,6 @@ class TutorialVAE(nn.Module):
         mu, logvar = self.fc21(h1), self.fc22(h1)
         z = torch.randn(mu.size()).mul(logvar.mul(0.5).exp()).add(mu)
         return torch.tanh(self.fc4(F.relu(self.fc3(z)))), mu, logvar
-
-
-class TutorialDigits(torch.utils.data.Dataset):
-    """The same digits as uint8 PIL images, transformed per item as the tutorial's MNIST set is."""
-
-    def __init__(self, images: torch.Tensor):
-        from PIL import Image
-
-        pixels = ((images.squeeze(1) + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
-        self.images = [Image.fromarray(p) for p in pixels]
-
-    def __len__(self):
-        return len(self.images)
-
-    def __getitem__(self, i):
-        import torchvision.transforms as tfs
-
-        return tfs.Normalize([0.5], [0.5])(tfs.ToTensor()(self.images[i])), 0
 
 
 def tutorial_loop(kind: str, epochs: int, seed: int = 0) -> tuple[list[float], list[float], int]:

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from bench.tutorial_data import TutorialDigits
 from core import digits, gan
 from core.checkpoints import load_or_train
 from core.mnist import load_digits
@@ -48,25 +49,6 @@ def tutorial_nets(kind: str) -> tuple[nn.Module, nn.Module]:
     g = nn.Sequential(nn.Linear(NOISE, 1024), nn.ReLU(True), nn.Linear(1024, 1024), nn.ReLU(True),
                       nn.Linear(1024, 784), nn.Tanh())
     return d, g
-
-
-class TutorialDigits(torch.utils.data.Dataset):
-    """The same digits as uint8 PIL images, transformed per item as the tutorial's MNIST set is."""
-
-    def __init__(self, images: torch.Tensor):
-        from PIL import Image
-
-        pixels = ((images.squeeze(1) + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
-        self.images = [Image.fromarray(p) for p in pixels]
-
-    def __len__(self):
-        return len(self.images)
-
-    def __getitem__(self, i):
-        import torchvision.transforms as tfs
-
-        x = tfs.ToTensor()(self.images[i])
-        return (x - 0.5) / 0.5, 0
 
 
 def tutorial_loop(kind: str, iterations: int, seed: int = 0):

@@ -4,7 +4,7 @@ Playwright (helpers in live.py).
 
 The browser is the system package (/usr/bin/chromium, installed by tests/e2e/install_browser.sh),
 never a `playwright install` download. Without it the e2e tests skip, unless DLE_REQUIRE_BROWSER=1
-(CI) turns the skip into a failure. Screenshots and the server log go to test-artifacts/e2e/.
+or CI=true (as .ci/run sets) turns the skip into a failure. Screenshots and the server log go to test-artifacts/e2e/.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ def require_browser() -> None:
     reason = browser_missing_reason()
     if reason is None:
         return
-    if os.environ.get("DLE_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"DLE_REQUIRE_BROWSER=1 but {reason}")
+    if os.environ.get("DLE_REQUIRE_BROWSER") == "1" or os.environ.get("CI") == "true":
+        pytest.fail(f"the browser tests are required here (DLE_REQUIRE_BROWSER=1 or CI=true) but {reason}")
     pytest.skip(reason)
 
 
