@@ -20,7 +20,6 @@ Shapes: a window batch is (B, look_back, 1) (batch_first), a target batch (B, 1)
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ import torch
 from torch import nn
 
 from core.device import get_device
+from core.tables import CsvInputError, read_csv_upload
 from core.training import fit, make_optimizer, one_cpu_thread, seed_everything
 
 AIRLINE_CSV = Path(__file__).resolve().parent.parent / "assets" / "airline_passengers.csv"
@@ -122,15 +122,12 @@ MAX_ROWS = 20_000
 
 
 def read_csv_bytes(data: bytes) -> pd.DataFrame:
-    """An uploaded CSV as a DataFrame (pandas only: nothing in the file is ever executed)."""
-    if not data or not data.strip():
-        raise SeriesError("The file is empty.")
+    """An uploaded CSV as a DataFrame, via the app's one safe reader (core.tables: pandas only,
+    size cap, encoding and binary checks), plus this page's row limit."""
     try:
-        frame = pd.read_csv(io.BytesIO(data), sep=None, engine="python")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
-        raise SeriesError(f"This file could not be read as a CSV table ({exc}).") from exc
-    if frame.empty or frame.shape[1] == 0:
-        raise SeriesError("The CSV has a header but no rows.")
+        frame = read_csv_upload(data)
+    except CsvInputError as exc:
+        raise SeriesError(str(exc)) from None
     if len(frame) > MAX_ROWS:
         raise SeriesError(f"The CSV has {len(frame)} rows; this page handles at most {MAX_ROWS}.")
     return frame
