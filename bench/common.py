@@ -125,9 +125,9 @@ RERENDER_SLIDERS: dict[str, tuple[str, str, object]] = {
     "pages/2_Decision_Boundary.py": ("slider", "lr_threshold", 0.7),
     "pages/3_CNN_Feature_Maps.py": ("slider", "cnn_k", 16),
     "pages/4_LSTM_Forecasting.py": ("slider", "lstm_horizon", 12),
-    "pages/5_Word_Embeddings.py": ("select_slider", "epoch", "mid"),
+    "pages/5_Word_Embeddings.py": ("select_slider", "emb_epoch", "mid"),
     "pages/6_Autoencoder.py": ("slider", "ae_z0_*", "mid"),
-    "pages/7_GAN.py": ("slider", "interp_steps", 6),
+    "pages/7_GAN.py": ("slider", "gan_interp_steps", 6),
     "pages/8_Deep_Dream.py": ("slider", "dd_wipe", 20),
 }
 # Buttons to press once before measuring (the Deep Dream wipe slider exists once a dream is shown).

@@ -4,11 +4,11 @@ import numpy as np
 import streamlit as st
 
 from core import regression
-from core.tables import CsvInputError, read_csv_upload
 from core.training import OPTIMIZERS, history_frame
 from ui.charts import descent_path_figure, loss_curves, regression_fit_figure as fit_figure
 from ui.frame import page_frame, show_error
-from ui.jobs import retrain_button, train_live
+from ui.jobs import result_or_stop, retrain_button, train_live
+from ui.panels_regression import data_controls
 
 page_frame(
     "Regression",
@@ -21,40 +21,6 @@ page_frame(
 )
 
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0]
-
-
-def data_controls() -> dict:
-    """Sidebar data choices -> Config fields (CSV columns become tuples so the Config hashes)."""
-    st.sidebar.header("Data")
-    labels = {"cubic": "Cubic y = 0.9 + 0.5x + 3x² + 2.4x³", "tutorial": "Tutorial's 15 points",
-              "custom": "Upload a CSV"}
-    dataset = st.sidebar.radio("Data set", list(labels), format_func=labels.get, key="reg_dataset")
-    if dataset == "cubic":
-        return {"dataset": "cubic",
-                "n_samples": st.sidebar.slider("Samples", 10, 500, 60, 10, key="reg_samples"),
-                "noise": st.sidebar.slider("Noise (std of y)", 0.0, 5.0, 1.0, 0.1, key="reg_noise")}
-    if dataset == "tutorial":
-        return {"dataset": "tutorial"}
-    upload = st.sidebar.file_uploader("CSV file", type=["csv", "txt"], key="reg_csv",
-                                      help="Any CSV with at least two numeric columns.")
-    if upload is None:
-        st.info("Upload a CSV in the sidebar, then choose its x and y columns. Until then, the cubic is shown.")
-        return {"dataset": "cubic"}
-    try:
-        frame = read_csv_upload(upload.getvalue())
-        columns = list(frame.columns)
-        if len(columns) < 2:
-            raise CsvInputError("The CSV needs at least two columns (x and y).")
-        x_col = st.sidebar.selectbox("x column", columns, index=0, key="reg_xcol")
-        y_col = st.sidebar.selectbox("y column", columns, index=1, key="reg_ycol")
-        x, y, dropped = regression.parse_xy_csv(frame, x_col, y_col)
-    except ValueError as exc:
-        show_error(exc, "This CSV cannot be used")
-        st.info("Showing the cubic instead.")
-        return {"dataset": "cubic"}
-    if dropped:
-        st.warning(f"{dropped} row(s) with gaps were left out.")
-    return {"dataset": "custom", "x_data": x, "y_data": y}
 
 
 def controls() -> regression.Config:
@@ -97,11 +63,9 @@ def preview(latest: dict) -> None:
 
 job = train_live(regression, cfg, label="Gradient descent", chart_keys=("loss", "test_loss"),
                  render_preview=preview, key="reg")
-if job.error is not None:
-    live_chart.plotly_chart(fit_figure(data, reference), key="reg_fit_failed")
-    st.stop()
-
-model, history = job.model, job.history
+model = result_or_stop(job, on_failure=lambda: live_chart.plotly_chart(fit_figure(data, reference),
+                                                                       key="reg_fit_failed"))
+history = job.history
 frame = history_frame(history)
 last = history[-1]
 coeffs = regression.learned_coefficients(model, cfg)

@@ -7,7 +7,7 @@ from core import logistic
 from core.training import OPTIMIZERS, history_frame
 from ui.charts import boundary_figure, loss_curves
 from ui.frame import page_frame, show_error
-from ui.jobs import retrain_button, train_live
+from ui.jobs import result_or_stop, retrain_button, train_live
 
 page_frame(
     "Decision Boundary",
@@ -70,9 +70,7 @@ def preview(latest: dict) -> None:
 
 job = train_live(logistic, cfg, label="Training", chart_keys=("loss", "test_loss"), render_preview=preview,
                  key="lr")
-if job.error is not None:
-    st.stop()
-model, history = job.model, job.history
+model, history = result_or_stop(job), job.history
 frame = history_frame(history)
 grid = logistic.probability_grid(model, cfg)
 

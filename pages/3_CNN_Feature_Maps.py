@@ -7,7 +7,10 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
+from core import cnn
 from ui.frame import page_frame
+from ui.inputs import image_input, model_picker
+from ui.jobs import model_id
 
 page_frame(
     "CNN Feature Maps",
@@ -18,9 +21,6 @@ page_frame(
            "output size against the formula below (W: input width, F: kernel, P: padding, S: stride)."),
     formula=r"W_\text{out} = \left\lfloor \frac{W - F + 2P}{S} \right\rfloor + 1",
 )
-
-from core import cnn  # noqa: E402  (after the frame: set_page_config must come first)
-from ui.inputs import image_input, model_picker  # noqa: E402
 
 picked = image_input("cnn")
 backbone = model_picker("cnn")
@@ -45,27 +45,27 @@ def controls() -> cnn.Config:
 cfg = controls()
 
 
-# --- cached computations (the model is cached; the key is model + image hash + layer) ------------
+# --- cached computations (the model is cached; the key is the model's id + image hash + layer) ---
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def predictions(_backbone, _pixels, model_key: str, digest: str, input_size: int):
+def predictions(_backbone, _pixels, model: str, digest: str, input_size: int):
     x = cnn.prepare_input(_backbone, _pixels, input_size)
     seen = _backbone.deprocess(x)  # what the network actually receives
     return cnn.top_predictions(_backbone, x), seen
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def maps(_backbone, _pixels, model_key: str, digest: str, input_size: int, layer: str) -> np.ndarray:
+def maps(_backbone, _pixels, model: str, digest: str, input_size: int, layer: str) -> np.ndarray:
     return cnn.layer_maps(_backbone, cnn.prepare_input(_backbone, _pixels, input_size), layer)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def sizes(_backbone, _pixels, model_key: str, digest: str, input_size: int):
+def sizes(_backbone, _pixels, model: str, digest: str, input_size: int):
     return cnn.size_table(_backbone, cnn.prepare_input(_backbone, _pixels, input_size))
 
 
-args = (backbone, picked.pixels, backbone.key, picked.digest, cfg.input_size)
+args = (backbone, picked.pixels, model_id(backbone.model), picked.digest, cfg.input_size)
 top5, seen = predictions(*args)
 
 # --- photo and predictions -----------------------------------------------------------------------

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import os
-
 import plotly.express as px
 import streamlit as st
 
+from core import deepdream
+from core.images import to_png_bytes
+from ui import dream as dream_ui
 from ui.frame import page_frame
+from ui.inputs import image_input, model_picker
 
 page_frame(
     "Deep Dream",
@@ -20,13 +22,7 @@ page_frame(
             r"g = \nabla_x \,\tfrac{1}{N}\big\lVert A_\ell(x) \big\rVert^2",
 )
 
-from core import deepdream  # noqa: E402  (after the frame: set_page_config must come first)
-from core.images import to_png_bytes  # noqa: E402
-from ui import dream as dream_ui  # noqa: E402
-from ui.inputs import image_input, model_picker  # noqa: E402
-
-FAST = os.environ.get("DLE_FAST") == "1"  # tests: a small, quick dream; the app uses the real defaults
-DEFAULT = deepdream.Config(longest_side=128, octaves=2, iterations=3) if FAST else deepdream.Config()
+DEFAULT = deepdream.Config()
 DEFAULT_LAYERS = {"lite0": "blocks.11", "vgg16": "features.22"}  # VGG16 relu4_3, as pytorch-deepdream
 SIDES = [128, 192, 256, 320, 384, 448, 512, 640, 768, 1024]
 
@@ -64,7 +60,7 @@ def controls() -> deepdream.Config:
 
 cfg = controls()
 job = dream_ui.current_job()
-same = job is not None and job.cfg == cfg and job.digest == picked.digest
+same = dream_ui.matches(job, cfg, picked.digest)
 
 left, right = st.columns([1, 3])
 with left:
@@ -81,26 +77,20 @@ if job is None:
     st.stop()
 
 dream_ui.watch(job)
-if job.error is not None:
-    st.error(f"**The dream failed.** {job.error}", icon=":material/warning:")
-    st.stop()
-result = job.result
-if result.stopped:
-    st.warning(f"Stopped after {len(result.history)} of {job.cfg.iterations * job.cfg.octaves} steps: "
-               "showing the dream so far.")
-if not (job.cfg == cfg and job.digest == picked.digest):
+dream = dream_ui.result_or_stop(job)
+result = dream.image
+if not dream_ui.matches(job, cfg, picked.digest):
     st.info("The settings or the image changed since this dream: press **Dream** to apply them.")
 
 # --- before / after ------------------------------------------------------------------------------
 st.subheader("Before / after")
 fraction = st.slider("Wipe: dream ◀ ▶ photo", 0, 100, 50, key="dd_wipe",
                      help="Drag to compare: the dream is left of the line, the original photo right of it.")
-st.image(dream_ui.wipe(job.source, result.pixels, fraction / 100), width="stretch",
-         caption=f"{job.label} · {result.pixels.shape[1]}×{result.pixels.shape[0]} px · {result.seconds:.1f} s")
+st.image(dream_ui.wipe(dream.source, result.pixels, fraction / 100), width="stretch",
+         caption=f"{dream.label} · {result.pixels.shape[1]}×{result.pixels.shape[0]} px · {result.seconds:.1f} s")
 c1, c2, c3 = st.columns(3)
-if job.norms:
-    c1.metric(f"Activation RMS of {job.cfg.layer}", f"{job.norms[1]:.3g}",
-              delta=f"{job.norms[1] - job.norms[0]:+.3g} vs the photo")
+before, after = dream.norms
+c1.metric(f"Activation RMS of {job.cfg.layer}", f"{after:.3g}", delta=f"{after - before:+.3g} vs the photo")
 c2.metric("Time per step", f"{result.seconds / max(len(result.history), 1) * 1000:.0f} ms")
 png = to_png_bytes(result.pixels, deepdream.png_metadata(job.cfg, result.seconds))
 filename = f"deepdream_{job.cfg.describe()}.png"
@@ -109,10 +99,10 @@ c3.download_button("Download PNG", png, file_name=filename, mime="image/png", ke
 c3.caption(f"`{filename}`")
 
 # --- octaves and the objective -------------------------------------------------------------------
-if job.previews:
+if dream.previews:
     st.subheader("One preview per octave")
-    columns = st.columns(len(job.previews))
-    for column, (octave, size, image) in zip(columns, job.previews):
+    columns = st.columns(len(dream.previews))
+    for column, (octave, size, image) in zip(columns, dream.previews):
         column.image(image, caption=f"octave {octave} · {size}", width="stretch")
     st.caption("Each octave starts from the previous one's dream, enlarged: the big shapes come from the "
                "small octaves, the fine detail from the last ones.")

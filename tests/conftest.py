@@ -1,5 +1,6 @@
 """Shared test set-up: torch imported once (a cold import outlasts AppTest's 3 s default), the repo
-root on sys.path, a private checkpoint cache, and Streamlit caches cleared between tests."""
+root on sys.path, a private checkpoint cache, Streamlit caches cleared between tests, and small
+settings for the slow pages, chosen through their widgets as a user would."""
 
 from __future__ import annotations
 
@@ -34,11 +35,24 @@ def clear_streamlit_caches():
     st.cache_data.clear()
 
 
-def open_page(page: str | None = None, timeout: float = APP_TIMEOUT):
-    """Run the home page, then switch to ``page`` (a path such as "pages/1_Regression.py")."""
+# The pages whose defaults take long on 2 CPU cores open with small settings, set the way a user
+# would set them (each widget's own key, in session state before the page's first run): the page
+# has no test switch, and its real defaults are what the browser suite (tests/e2e) opens.
+SMALL_SETTINGS: dict[str, dict[str, object]] = {
+    "pages/4_LSTM_Forecasting.py": {"lstm_epochs": 50},  # default 300
+    "pages/8_Deep_Dream.py": {"dd_side": 128, "dd_octaves": 2, "dd_iterations": 3},  # default 512 px, 4 x 10
+}
+
+
+def open_page(page: str | None = None, timeout: float = APP_TIMEOUT, settings: dict[str, object] | None = None):
+    """Run the home page, then switch to ``page`` (a path such as "pages/1_Regression.py").
+
+    ``settings`` (widget key -> value) are set first; by default the page's SMALL_SETTINGS."""
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=timeout)
+    for key, value in (SMALL_SETTINGS.get(page, {}) if settings is None else settings).items():
+        at.session_state[key] = value
     at.run()
     if page is not None:
         at.switch_page(page)

@@ -219,14 +219,14 @@ TARGETS = {
                              setup=(("radio", "reg_dataset", "custom"),), valid=GOOD_CSV),
     "lstm-csv": Target(P_LSTM, "file_uploader", "lstm_csv", CSV_PAYLOADS,
                        setup=(("radio", "lstm_source", "custom"),), valid=GOOD_SERIES),
-    "corpus-file": Target(P_EMB, "file_uploader", "corpus_file", TEXTFILE_PAYLOADS,
-                          setup=(("radio", "source", EMB_SOURCES[2]),), valid=GOOD_TEXTFILE),
-    "corpus-text": Target(P_EMB, "text_area", "corpus_text", {k: v for k, v in TEXT_PAYLOADS.items() if k != "very-long"},
-                          setup=(("radio", "source", EMB_SOURCES[1]),), valid=GOOD_CORPUS),
-    "next-word-context": Target(P_EMB, "text_input", "context_text", TEXT_PAYLOADS, valid=GOOD_CONTEXT),
-    "analogy-a": Target(P_EMB, "text_input", "an_a", TEXT_PAYLOADS, valid=GOOD_WORD),
-    "analogy-b": Target(P_EMB, "text_input", "an_b", TEXT_PAYLOADS, valid=GOOD_WORD),
-    "analogy-c": Target(P_EMB, "text_input", "an_c", TEXT_PAYLOADS, valid=GOOD_WORD),
+    "corpus-file": Target(P_EMB, "file_uploader", "emb_corpus_file", TEXTFILE_PAYLOADS,
+                          setup=(("radio", "emb_source", EMB_SOURCES[2]),), valid=GOOD_TEXTFILE),
+    "corpus-text": Target(P_EMB, "text_area", "emb_corpus_text", {k: v for k, v in TEXT_PAYLOADS.items() if k != "very-long"},
+                          setup=(("radio", "emb_source", EMB_SOURCES[1]),), valid=GOOD_CORPUS),
+    "next-word-context": Target(P_EMB, "text_input", "emb_context_text", TEXT_PAYLOADS, valid=GOOD_CONTEXT),
+    "analogy-a": Target(P_EMB, "text_input", "emb_an_a", TEXT_PAYLOADS, valid=GOOD_WORD),
+    "analogy-b": Target(P_EMB, "text_input", "emb_an_b", TEXT_PAYLOADS, valid=GOOD_WORD),
+    "analogy-c": Target(P_EMB, "text_input", "emb_an_c", TEXT_PAYLOADS, valid=GOOD_WORD),
 }
 # Texts that short inputs legitimately accept (a one-word context is enough for a context size 1..)
 # are "any": no traceback, and the page still works afterwards.
@@ -239,7 +239,7 @@ PAGE_STATES: dict[str, list[tuple[tuple[str, str, object], ...]]] = {
     P_DB: [()],
     P_CNN: [()],
     P_LSTM: [(), (("radio", "lstm_source", "custom"),)],
-    P_EMB: [(), (("radio", "source", EMB_SOURCES[1]),), (("radio", "source", EMB_SOURCES[2]),)],
+    P_EMB: [(), (("radio", "emb_source", EMB_SOURCES[1]),), (("radio", "emb_source", EMB_SOURCES[2]),)],
     P_AE: [()],
     P_GAN: [()],
     P_DD: [()],
@@ -248,12 +248,6 @@ INPUT_KINDS = ("file_uploader", "text_input", "text_area", "chat_input", "camera
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def fast_pages(monkeypatch):
-    """Pages may shrink default training under DLE_FAST=1 (tests only)."""
-    monkeypatch.setenv("DLE_FAST", "1")
 
 
 def widget(at, kind: str, key: str):
@@ -319,7 +313,7 @@ def check_used(target: Target, payload: Payload, at) -> None:
             if "×" in words and target.key == "dd_upload":
                 continue  # Deep Dream shows the size under the dream: checked after dreaming
             assert words in text, f"{payload.name}: expected {words!r} on the page"
-    elif target.key in ("reg_csv", "lstm_csv", "corpus_file", "corpus_text"):
+    elif target.key in ("reg_csv", "lstm_csv", "emb_corpus_file", "emb_corpus_text"):
         pass  # checked through "no error" plus the page's own charts below
 
 
@@ -397,13 +391,13 @@ EXTREMES = {
                               ("slider", "lstm_train_frac", "max"), ("slider", "lstm_horizon", "max")]),
     "lstm-smallest": (P_LSTM, [("slider", "lstm_look_back", "min"), ("select_slider", "lstm_hidden", "min"),
                                ("slider", "lstm_train_frac", "min")]),
-    "embeddings-highest-lr": (P_EMB, [("select_slider", "lr", "max")]),
-    "embeddings-largest": (P_EMB, [("slider", "context", "max"), ("slider", "dim", "max"),
-                                   ("select_slider", "batch", "max")]),
-    "embeddings-smallest": (P_EMB, [("slider", "context", "min"), ("slider", "dim", "min"),
-                                    ("select_slider", "batch", "min"), ("slider", "epochs", "min")]),
+    "embeddings-highest-lr": (P_EMB, [("select_slider", "emb_lr", "max")]),
+    "embeddings-largest": (P_EMB, [("slider", "emb_context", "max"), ("slider", "emb_dim", "max"),
+                                   ("select_slider", "emb_batch", "max")]),
+    "embeddings-smallest": (P_EMB, [("slider", "emb_context", "min"), ("slider", "emb_dim", "min"),
+                                    ("select_slider", "emb_batch", "min"), ("slider", "emb_epochs", "min")]),
     "autoencoder-highest-lr": (P_AE, [("select_slider", "ae_lr", "max"), ("slider", "ae_epochs", "min")]),
-    "gan-highest-lr": (P_GAN, [("select_slider", "lr", "max"), ("slider", "iterations_*", "min")]),
+    "gan-highest-lr": (P_GAN, [("select_slider", "gan_lr", "max"), ("slider", "gan_iterations_*", "min")]),
     "dream-largest-channel": (P_DD, [("number_input", "dd_channel", "max"), ("button", "dd_run", "click")]),
     "dream-strongest": (P_DD, [("slider", "dd_step", "max"), ("slider", "dd_jitter", "max"),
                                ("slider", "dd_iterations", "min"), ("button", "dd_run", "click")]),

@@ -147,3 +147,39 @@ def test_full_mnist_when_available_switches_data_and_shortens_training(page, mon
         assert metric(page, "Weights") == "shipped"
     finally:
         core.mnist.load_digits.cache_clear()  # never leave fake "full" digits in the process cache
+
+
+def test_stop_then_retrain_gives_a_new_model_id_and_a_fresh_latent_view(clear_streamlit_caches):
+    """Stop, then Retrain, with the same settings: the retrained model is another instance with
+    another id, and the page's cached latent view (the sliders' ranges come from it) is the new
+    model's, not the stopped one's. Keyed by the Config alone, the stopped view would be served."""
+    from core import autoencoder as ae
+    from core.mnist import load_digits
+    from ui import jobs
+
+    settings = {"ae_epochs": 10, "ae_batch": 512}  # a Config no other test trains (nothing on disk)
+    cfg = ae.Config(epochs=10, batch_size=512)
+
+    def direct_ranges(model) -> list[float]:  # (min, max) of each axis of the model's own view
+        data = load_digits(cfg.data_seed, cfg.test_fraction, cfg.source)
+        n = min(len(data.test_y), 2000)
+        return [end for axis in ae.latent_view(model, data.test_x[:n], data.test_y[:n]).ranges() for end in axis]
+
+    def slider_ranges(at) -> list[float]:  # the same, as the page's latent sliders show it
+        return [end for axis in range(3) for end in (latent_slider(at, axis).min, latent_slider(at, axis).max)]
+
+    stopped = jobs.registry().get_or_start(ae, cfg)
+    stopped.stop_event.set()  # what the Stop button does: the training stops after its first epoch
+    assert stopped.done.wait(120) and stopped.ok and stopped.stopped
+    at = open_page(PAGE, settings=settings)
+    assert not at.exception and any("stopped early" in w.value for w in at.warning)
+    assert slider_ranges(at) == pytest.approx(direct_ranges(stopped.model))
+
+    at.button(key="ae_retrain").click().run()
+    assert not page_errors(at), page_errors(at)
+    retrained = jobs.registry().find(ae, cfg)
+    assert retrained is not stopped and retrained.ok and not retrained.stopped
+    assert jobs.model_id(retrained.model) != jobs.model_id(stopped.model)
+    assert slider_ranges(at) == pytest.approx(direct_ranges(retrained.model)), "the stopped model's view was served"
+    assert slider_ranges(at) != pytest.approx(direct_ranges(stopped.model))
+    assert metric(at, "Weights") == "trained now"

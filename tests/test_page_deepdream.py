@@ -1,5 +1,5 @@
-"""The Deep Dream page through AppTest (DLE_FAST=1: a 128 px, 2-octave dream), plus its background
-job's Stop, which AppTest cannot click mid-run."""
+"""The Deep Dream page through AppTest (a 128 px, 2-octave dream: conftest.SMALL_SETTINGS), plus its
+background job's Stop, which AppTest cannot click mid-run."""
 
 from __future__ import annotations
 
@@ -18,8 +18,7 @@ PAGE = "pages/8_Deep_Dream.py"
 
 
 @pytest.fixture
-def page(clear_streamlit_caches, monkeypatch):
-    monkeypatch.setenv("DLE_FAST", "1")
+def page(clear_streamlit_caches):
     at = open_page(PAGE)
     assert not page_errors(at), page_errors(at)
     return at
@@ -38,7 +37,7 @@ def dream(at):
 def test_dream_shows_before_after_octave_previews_chart_and_a_named_png(page):
     assert len(page.get("image")) == 1, "before dreaming: just the photo"
     dream(page)
-    assert len(page.get("image")) == 1 + 2, "the wipe view and one preview per octave (2 in fast mode)"
+    assert len(page.get("image")) == 1 + 2, "the wipe view and one preview per octave (2 here)"
     assert page.get("plotly_chart"), "the objective chart"
     rms = page.metric[0]
     assert rms.label.startswith("Activation RMS of blocks.11") and rms.delta.startswith("+")
@@ -74,7 +73,6 @@ def test_bad_upload_shows_an_error_and_a_valid_one_is_dreamed(page):
 def test_vgg16_offline_shows_the_message_and_dreams_with_lite0(clear_streamlit_caches, monkeypatch, tmp_path):
     from core import vision
 
-    monkeypatch.setenv("DLE_FAST", "1")
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
 
     def offline(url, timeout=20.0):
@@ -92,14 +90,17 @@ def test_stop_keeps_the_dream_so_far():
     """The page's Stop button sets the job's event; the dream stops within one step and is kept."""
     from core import deepdream, vision
     from ui import dream as dream_ui
+    from ui import jobs
 
     cat = sample_image("chelsea")
-    job = dream_ui.DreamJob(deepdream.Config(longest_side=96, octaves=3, iterations=5), "digest", "cat", cat)
+    cfg = deepdream.Config(longest_side=96, octaves=3, iterations=5)
+    job = jobs.Job("deepdream", cfg, input="digest")
     job.stop_event.set()  # pressed before the first step finished
-    dream_ui._run(job, vision.load_lite0(), cat)
-    assert job.done.is_set() and job.error is None
-    assert job.result.stopped and len(job.result.history) == 1
-    assert job.result.pixels.shape == cat.shape and job.norms is not None
+    jobs._run(job, dream_ui.dream_work(vision.load_lite0(), cat, cfg, "cat"))  # the thread's body
+    assert job.done.is_set() and job.error is None and job.stopped
+    dream = job.result
+    assert dream.image.stopped and len(dream.image.history) == 1 and len(job.history) == 1
+    assert dream.image.pixels.shape == cat.shape and dream.norms is not None
 
 
 def test_png_download_records_the_parameters(page):

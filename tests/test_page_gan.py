@@ -17,12 +17,10 @@ def image_urls(at) -> list[str]:
     return [img.url for element in at.get("image") for img in element.proto.imgs]
 
 
-@pytest.fixture
-def fast(monkeypatch, clear_streamlit_caches):
-    monkeypatch.setenv("DLE_FAST", "1")
+pytestmark = pytest.mark.usefixtures("clear_streamlit_caches")
 
 
-def test_default_page_opens_on_the_shipped_dcgan_and_seed_changes_samples(fast):
+def test_default_page_opens_on_the_shipped_dcgan_and_seed_changes_samples():
     assert (BUNDLED_DIR / f"{config_key(gan.Config.default('dcgan'))}.pt").is_file(), \
         "run: python -m core.make_checkpoints gan"
     at = open_page(PAGE)
@@ -33,24 +31,27 @@ def test_default_page_opens_on_the_shipped_dcgan_and_seed_changes_samples(fast):
     before = image_urls(at)
     assert len(before) >= 5  # samples, real digits, film frame, film strip, interpolation
 
-    at.number_input(key="sample_seed").set_value(7).run()
+    at.number_input(key="gan_sample_seed").set_value(7).run()
     after = image_urls(at)
     assert not page_errors(at)
     assert after[0] != before[0], "a new sample seed must draw new samples"
     assert after[1] != before[1], "the real digits shown beside them change with the seed too"
 
-    at.select_slider(key="film_step").set_value(0).run()
+    at.select_slider(key="gan_film_step").set_value(0).run()
     assert image_urls(at)[2] != after[2], "scrubbing the film to iteration 0 shows the untrained samples"
 
-    at.slider(key="interp_steps").set_value(4).run()
+    at.slider(key="gan_interp_steps").set_value(4).run()
     assert image_urls(at)[4] != after[4]
 
 
-def test_switching_to_the_mlp_gan_trains_it_live(fast):
+def test_switching_to_the_mlp_gan_trains_it_live():
     at = open_page(PAGE)
-    at.selectbox(key="kind").set_value("lsgan").run()
+    # a short training, set as a user would: 50 iterations (the slider's minimum), a snapshot each
+    at.session_state["gan_iterations_lsgan"] = 50
+    at.session_state["gan_preview_every_lsgan"] = 1
+    at.selectbox(key="gan_kind").set_value("lsgan").run()
     assert not page_errors(at), page_errors(at)
     assert any("training just now" in c.value for c in at.caption)
     assert len(at.get("plotly_chart")) == 2
-    # and the training's snapshots are there to scrub: 40 iterations (DLE_FAST), one every iteration
-    assert at.select_slider(key="film_step").value == 40
+    # and the training's snapshots are there to scrub: 50 iterations, one every iteration
+    assert at.select_slider(key="gan_film_step").value == 50

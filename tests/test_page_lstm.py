@@ -1,4 +1,4 @@
-"""The LSTM forecasting page through AppTest (DLE_FAST=1: 50 epochs instead of 400)."""
+"""The LSTM forecasting page through AppTest (at 50 epochs instead of 300: conftest.SMALL_SETTINGS)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ PAGE = "pages/4_LSTM_Forecasting.py"
 
 
 @pytest.fixture
-def page(monkeypatch, clear_streamlit_caches):
-    monkeypatch.setenv("DLE_FAST", "1")
+def page(clear_streamlit_caches):
     at = open_page(PAGE)
     assert not page_errors(at), page_errors(at)
     return at

@@ -1,5 +1,14 @@
-"""The shared frame: page config, sidebar device badge, about box. Every page calls ``page_frame``
-first, so a deep link to any page on a fresh server shows the same frame (pages/ convention)."""
+"""The shared frame: page config, sidebar navigation and device badge, the page's idea.
+
+Every page has one skeleton: its imports, all at the top (importing draws nothing, and Streamlit
+1.67 applies ``set_page_config`` wherever it is called, so nothing needs deferring); ``page_frame``
+as its first statement, so a deep link to any page on a fresh server shows the same frame
+(Streamlit's pages/ convention, our own navigation: tests/e2e/test_05_navigation_choice.py says
+why not ``st.navigation``); ``controls() -> Config``; the job (``ui.jobs.train_live`` then
+``result_or_stop``); then the panels, which live in ``ui/panels_<topic>.py`` and
+``ui/charts_<topic>.py``. Widget keys carry the page's prefix (``reg_``, ``lr_``, ``cnn_``,
+``lstm_``, ``emb_``, ``ae_``, ``gan_``, ``dd_``).
+"""
 
 from __future__ import annotations
 
@@ -54,8 +63,9 @@ HOME = PageInfo("streamlit_app.py", "Home", ":material/home:", "What the explore
 def page_frame(title: str, icon: str = ":material/psychology:", *, intro: str | None = None, formula: str | None = None) -> None:
     """Page config, title, the device badge in the sidebar and the page's idea in a few lines.
 
-    Must be the first Streamlit call of every page (set_page_config requires it). A page listed in
-    PAGES always gets its listed icon, so the navigation and the title agree.
+    The first Streamlit call of every page, so the page config (wide layout, title, icon) applies
+    from the first element on. A page listed in PAGES always gets its listed icon, so the
+    navigation and the title agree.
     """
     listed = next((page for page in PAGES if page.title == title), None)
     icon = listed.icon if listed is not None else icon
@@ -78,6 +88,7 @@ def page_frame(title: str, icon: str = ":material/psychology:", *, intro: str | 
         st.latex(formula)
 
 
-def show_error(exc: BaseException, what: str = "That did not work") -> None:
-    """A clear message in the page instead of a traceback (the app keeps running)."""
-    st.error(f"**{what}.** {exc}", icon=":material/warning:")
+def show_error(problem: BaseException | str, what: str = "That did not work", *, icon: str = ":material/warning:") -> None:
+    """The one way pages show a problem: a clear message instead of a traceback (the app keeps
+    running), "**What went wrong.** Why", in an error box."""
+    st.error(f"**{what}.** {problem}", icon=icon)

@@ -13,6 +13,7 @@ import numpy as np
 import streamlit as st
 
 from core.images import EXTENSIONS, SAMPLE_NAMES, ImageInputError, LoadedImage, load_image, sample_image
+from ui.frame import show_error
 
 SAMPLE_CAPTIONS = {
     "chelsea": "Chelsea the cat",
@@ -64,7 +65,7 @@ def image_input(key: str, *, default: str = "chelsea", container=None) -> Picked
             try:
                 loaded = _decode(upload.getvalue())
             except ImageInputError as exc:
-                st.error(f"**{upload.name}** can't be used: {exc} Showing the sample photo instead.", icon="🖼️")
+                show_error(f"{exc} Showing the sample photo instead.", f"{upload.name} can't be used", icon="🖼️")
             else:
                 for note in loaded.notes:
                     st.caption(f"ℹ️ {note}")
@@ -109,7 +110,7 @@ def model_picker(key: str, options: tuple[str, ...] = ("lite0", "digits", "vgg16
         st.subheader("Model")
         choice = st.selectbox("Network", options, format_func=vision.MODEL_LABELS.get, key=f"{key}_model")
     if choice == "digits":
-        return _digits_backbone()
+        return _digits_backbone(key)
     if choice == "vgg16":
         backbone = _vgg16_flow(key)
         if backbone is not None:
@@ -117,14 +118,14 @@ def model_picker(key: str, options: tuple[str, ...] = ("lite0", "digits", "vgg16
     return lite0()
 
 
-def _digits_backbone():
+def _digits_backbone(key: str):
     from core import digits, vision
-    from ui.jobs import train_live
+    from ui.jobs import report, train_live
 
     cfg = digits.Config()  # shipped as a checkpoint (assets/checkpoints), else trained once (~10 s)
     job = train_live(digits, cfg, label=f"Training the digits CNN ({cfg.epochs} epochs on 4,000 MNIST digits)",
-                     chart_keys=("loss", "test_loss"), key="digits_cnn")
-    if job.error is not None or job.model is None:
+                     chart_keys=("loss", "test_loss"), key=f"{key}_digits")
+    if not report(job):
         st.info("Using EfficientNet-Lite0 instead.")
         return lite0()
     accuracy = job.history[-1].get("test_acc") if job.history else None
@@ -138,7 +139,7 @@ def _vgg16_flow(key: str):
         try:
             return _vgg16_loaded()
         except vision.ModelUnavailable as exc:
-            st.error(f"**VGG16 is not available.** {exc}", icon=":material/wifi_off:")
+            show_error(exc, "VGG16 is not available", icon=":material/wifi_off:")
             return None
     failed = st.session_state.get(f"{key}_vgg_error")
     st.info("VGG16 (the tutorial's Deep Dream network) needs a one-time **528 MB** download of "
@@ -159,5 +160,5 @@ def _vgg16_flow(key: str):
             st.session_state.pop(f"{key}_vgg_error", None)
             st.rerun()
     if failed:
-        st.error(f"**Download failed.** {failed}", icon=":material/wifi_off:")
+        show_error(failed, "Download failed", icon=":material/wifi_off:")
     return None

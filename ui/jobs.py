@@ -1,12 +1,17 @@
-"""Training that the whole app shares: one background job per (topic, Config), watched live.
+"""Background jobs, watched live: a training (one per (topic, Config), shared by the whole app) or any
+other long computation that reports through ``on_step`` and returns a result (a session's Deep Dream).
 
-Why a thread: the script run stays free to draw progress, a Stop button works (it stops the job
-gracefully within one step, keeping what was learnt), and a second session asking for the same
-model joins the running job instead of training it again. The thread never calls ``st.*``; it
-only writes to the ``Job`` object, which the script run polls.
+Why a thread: the script run stays free to draw progress, a Stop button works (the job's
+``on_step`` returns True, so the work stops within one step, keeping what it has), and a second
+session asking for the same model joins the running training instead of starting it again. The
+thread never calls ``st.*``; it only writes to the ``Job`` object, which the script run polls.
 
-Finished models live in a ``st.cache_resource`` registry (shared by all sessions, read-only, in
-``eval()``), and on disk through ``core.checkpoints.load_or_train``.
+What pages use: ``train_live`` (get or start a training and watch it), ``result_or_stop`` (the
+finished model, or the page stops with the right message), ``report`` (the same message, without
+stopping), ``ready_model`` (a model at hand without training), ``retrain_button`` and
+``model_id`` (the stable id that keys every ``st.cache_data`` of a model). Finished models live in
+a ``st.cache_resource`` registry (shared by all sessions, read-only, in ``eval()``), and on disk
+through ``core.checkpoints.load_or_train``.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import threading
 import time
 import traceback
 import uuid
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -22,21 +28,32 @@ from types import ModuleType
 import pandas as pd
 import streamlit as st
 
-from core.checkpoints import load_or_train
+from core.checkpoints import BUNDLED_DIR, cache_dir, config_key, load_or_train
 from core.device import get_device
-from core.training import DivergenceError
+from core.training import DivergenceError, freeze
+from ui.frame import show_error
+
+OnStep = Callable[[int, dict], bool]  # (step, metrics) -> stop now?
+Work = Callable[[OnStep], object]  # reports each step through on_step, returns the job's result
+
+STOPPED_EARLY = ("Training was stopped early: showing the model as it was at that moment. "
+                 "It is not saved; change any setting and back, or press Retrain, to train again.")
 
 
-@dataclass
+# --- the job ---------------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
 class Job:
     topic: str
     cfg: object
+    input: str = ""  # what the work runs on besides its Config (the dream's image digest)
     history: list[dict[str, float]] = field(default_factory=list)
     latest: dict[str, object] = field(default_factory=dict)  # last on_step metrics, previews included
     stop_event: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
-    model: object = None
-    source: str = ""
+    result: object = None  # what the work returned: the model, for a training
+    source: str = ""  # where a training's model came from: "trained", "disk cache" or "bundled"
     stopped: bool = False
     abandoned: bool = False  # stopped because its session moved on to other settings: discard
     watchers: set = field(default_factory=set)  # tokens of the sessions whose page waits for it
@@ -45,12 +62,72 @@ class Job:
     finished: float | None = None
 
     @property
+    def model(self):
+        """A training's model (None until it has finished without an error)."""
+        return self.result
+
+    @property
+    def ok(self) -> bool:
+        """Finished, without an error, with a result to show (possibly stopped early)."""
+        return self.done.is_set() and self.error is None and self.result is not None
+
+    @property
     def seconds(self) -> float:
         return (self.finished or time.perf_counter()) - self.started
 
+    def on_step(self, step: int, metrics: dict) -> bool:
+        """The work's progress report: kept for the live view; True asks the work to stop."""
+        self.history.append({k: v for k, v in metrics.items() if isinstance(v, float)})
+        self.latest = metrics
+        return self.stop_event.is_set()
+
+
+def start(topic: str, cfg, work: Work, *, input: str = "") -> Job:
+    """Run ``work(on_step)`` as a new job in a background thread; watch it with ``watch``."""
+    job = Job(topic, cfg, input=input)
+    _launch(job, work)
+    return job
+
+
+def _launch(job: Job, work: Work) -> None:
+    threading.Thread(target=_run, args=(job, work), daemon=True, name=f"job-{job.topic}").start()
+
+
+def _run(job: Job, work: Work) -> None:
+    try:
+        job.result = work(job.on_step)
+        job.stopped = job.stop_event.is_set()
+    except BaseException as exc:  # reported to the page; the thread must not die silently
+        job.error = exc
+        if not isinstance(exc, (DivergenceError, ValueError)):
+            traceback.print_exc()
+    finally:
+        job.finished = time.perf_counter()
+        job.done.set()
+
+
+def _training(job: Job, module: ModuleType, persist: bool, use_bundled: bool) -> Work:
+    """The work of a training job: ``module.train`` (through the checkpoint cache unless not
+    ``persist``), returning the frozen model; the job gets the full history and the source."""
+    def work(on_step: OnStep):
+        if persist:
+            model, history, job.source = load_or_train(job.cfg, module.build_model, module.train, on_step=on_step,
+                                                       device=get_device(), use_bundled=use_bundled)
+        else:
+            model, history = module.train(job.cfg, on_step=on_step)
+            job.source = "trained"
+            freeze(model)
+        job.history = list(history) or job.history  # a checkpoint brings its own history
+        return model
+
+    return work
+
+
+# --- the registry of trainings ---------------------------------------------------------------------
+
 
 class JobRegistry:
-    """All jobs of this server process, by (topic, Config)."""
+    """All training jobs of this server process, by (topic, Config)."""
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -74,10 +151,12 @@ class JobRegistry:
             if watcher is not None:
                 job.watchers.add(watcher)
             self.jobs[key] = job
-        use_bundled = key not in self.fresh
-        threading.Thread(target=_run, args=(job, module, persist, use_bundled), daemon=True,
-                         name=f"train-{module.__name__}").start()
+        _launch(job, _training(job, module, persist, use_bundled=key not in self.fresh))
         return job
+
+    def find(self, module: ModuleType, cfg) -> Job | None:
+        with self.lock:
+            return self.jobs.get((module.__name__, cfg))
 
     def release(self, job: Job, watcher: str) -> None:
         """A session stops waiting for ``job`` (it moved on to other settings). The job is stopped
@@ -97,37 +176,99 @@ class JobRegistry:
                 self.fresh.add((module.__name__, cfg))
 
 
-def _run(job: Job, module: ModuleType, persist: bool, use_bundled: bool = True) -> None:
-    def on_step(step: int, metrics: dict) -> bool:
-        job.history.append({k: v for k, v in metrics.items() if isinstance(v, float)})
-        job.latest = metrics
-        return job.stop_event.is_set()
-
-    try:
-        device = get_device()
-        if persist:
-            model, history, source = load_or_train(job.cfg, module.build_model, module.train,
-                                                   on_step=on_step, device=device, use_bundled=use_bundled)
-        else:
-            model, history = module.train(job.cfg, on_step=on_step)
-            source = "trained"
-            from core.training import freeze
-            freeze(model)
-        job.model, job.source = model, source
-        job.history = list(history) or job.history
-        job.stopped = job.stop_event.is_set()
-    except BaseException as exc:  # reported to the page; the thread must not die silently
-        job.error = exc
-        if not isinstance(exc, (DivergenceError, ValueError)):
-            traceback.print_exc()
-    finally:
-        job.finished = time.perf_counter()
-        job.done.set()
-
-
 @st.cache_resource(show_spinner=False)
 def registry() -> JobRegistry:
     return JobRegistry()
+
+
+# --- watching a job --------------------------------------------------------------------------------
+
+
+def watch(
+    job: Job,
+    *,
+    label: str,
+    key: str,
+    stop_help: str = "Stop training and keep the model as it is now",
+    chart_keys: tuple[str, ...] = (),
+    render_preview: Callable[[dict], None] | None = None,
+    progress_text: Callable[[dict], str] | None = None,
+    outcome: Callable[[Job], str] | None = None,
+    clear_preview: bool = False,
+    poll_seconds: float = 0.25,
+) -> None:
+    """Live progress of a running job, until it is done: a status box with a Stop button, a
+    progress bar (``progress_text(latest)`` as its text), the curves of ``chart_keys`` and
+    ``render_preview(latest)``; then the box collapses to ``outcome(job)``. Nothing if already done."""
+    if job.done.is_set():
+        return
+    progress_text = progress_text or (lambda latest: _steps_text(latest, chart_keys))
+    box = st.status(f"{label}…", expanded=True)
+    with box:
+        stop_col, text_col = st.columns([1, 4])
+        if stop_col.button("Stop", icon=":material/stop_circle:", key=f"{key}_stop", help=stop_help):
+            job.stop_event.set()
+        progress = text_col.progress(0.0, text=progress_text({}) or None)
+        chart = st.empty()
+        preview = st.empty()
+        # Draw only what changed: a preview drawn twice for the same metrics in one run would
+        # repeat its element keys (pages key live charts by step) -> StreamlitDuplicateElementKey.
+        shown, shown_latest = -1, None
+        while True:
+            finished = job.done.wait(poll_seconds)
+            if len(job.history) != shown or job.latest is not shown_latest:
+                fresh = job.latest is not shown_latest
+                shown, shown_latest = len(job.history), job.latest
+                _draw_progress(job, progress, progress_text, chart, chart_keys)
+                if fresh and render_preview is not None and shown_latest:
+                    with preview.container():
+                        render_preview(shown_latest)
+            if finished:
+                break
+        if clear_preview:
+            preview.empty()
+    box.update(label=(outcome or _training_outcome(label))(job), state="error" if job.error else "complete",
+               expanded=False)
+
+
+def _steps_text(latest: dict, chart_keys: tuple[str, ...]) -> str:
+    if not latest.get("total_steps"):
+        return ""
+    text = f"step {int(latest.get('step', 0))} / {int(latest['total_steps'])}"
+    for name in chart_keys:
+        if isinstance(latest.get(name), float):
+            text += f" · {name} {latest[name]:.4g}"
+    return text
+
+
+def _draw_progress(job: Job, progress, progress_text, chart, chart_keys) -> None:
+    latest = job.latest
+    total = float(latest.get("total_steps", 0) or 0)
+    if total:
+        progress.progress(min(float(latest.get("step", 0) or 0) / total, 1.0), text=progress_text(latest))
+    if chart_keys:
+        frame = history_frame(list(job.history), chart_keys)  # a copy: the thread keeps appending
+        if not frame.empty:
+            chart.line_chart(frame, height=220)
+
+
+def _training_outcome(label: str) -> Callable[[Job], str]:
+    def outcome(job: Job) -> str:
+        if job.error is None and job.source in ("disk cache", "bundled"):
+            return f"{label}: loaded from the {job.source} checkpoint in {job.seconds:.1f} s"
+        what = "failed" if job.error else "stopped early" if job.stopped else "done"
+        return f"{label}: {what} in {job.seconds:.1f} s"
+
+    return outcome
+
+
+def history_frame(history: list[dict[str, float]], keys: tuple[str, ...]) -> pd.DataFrame:
+    """The chosen metric columns of a history, indexed by step (missing columns skipped)."""
+    frame = pd.DataFrame(history)
+    if frame.empty or "step" not in frame:
+        return pd.DataFrame()
+    cols = [k for k in keys if k in frame]
+    return frame.set_index("step")[cols]
 
 
 def train_live(
@@ -145,7 +286,7 @@ def train_live(
 
     While the job runs, this draws a progress bar, the loss curves of ``chart_keys`` and
     ``render_preview(latest_metrics)`` (e.g. the current fit line or a sample grid), and a Stop
-    button. Returns the finished job; check ``job.error`` (shown already) and ``job.stopped``.
+    button. Returns the finished job: pass it to ``result_or_stop`` (or ``report``).
     """
     token = st.session_state.setdefault("_job_session_token", uuid.uuid4().hex)
     job = registry().get_or_start(module, cfg, persist=persist, watcher=token)
@@ -156,76 +297,89 @@ def train_live(
     if previous is not None and previous is not job:
         registry().release(previous, token)
     st.session_state[watching_key] = job
-
-    if not job.done.is_set():
-        box = st.status(f"{label}…", expanded=True)
-        with box:
-            stop_col, text_col = st.columns([1, 4])
-            if stop_col.button("Stop", icon=":material/stop_circle:", key=f"{key}_stop", help="Stop training and keep the model as it is now"):
-                job.stop_event.set()
-            progress = text_col.progress(0.0)
-            chart = st.empty()
-            preview = st.empty()
-            # Draw only what changed: a preview drawn twice for the same metrics in one run would
-            # repeat its element keys (pages key live charts by step) -> StreamlitDuplicateElementKey.
-            shown, shown_latest = -1, None
-            while True:
-                finished = job.done.wait(poll_seconds)
-                if len(job.history) != shown or job.latest is not shown_latest:
-                    fresh = job.latest is not shown_latest
-                    shown, shown_latest = len(job.history), job.latest
-                    _draw_progress(job, progress, chart, preview, chart_keys, render_preview if fresh else None)
-                if finished:
-                    break
-        state = "error" if job.error else "complete"
-        if job.error is None and job.source in ("disk cache", "bundled"):
-            outcome = f"loaded from the {job.source} checkpoint in {job.seconds:.1f} s"
-        else:
-            outcome = f"{'failed' if job.error else 'stopped early' if job.stopped else 'done'} in {job.seconds:.1f} s"
-        box.update(label=f"{label}: {outcome}", state=state, expanded=False)
-    if job.error is not None:
-        if isinstance(job.error, DivergenceError):
-            st.error(f"**The training diverged.** {job.error}", icon=":material/error:")
-        else:
-            st.error(f"**Training failed.** {type(job.error).__name__}: {job.error}", icon=":material/warning:")
-    elif job.stopped:
-        st.warning("Training was stopped early: showing the model as it was at that moment. "
-                   "It is not saved; change any setting and back, or press Retrain, to train again.")
+    watch(job, label=label, key=key, chart_keys=chart_keys, render_preview=render_preview,
+          poll_seconds=poll_seconds)
     return job
 
 
-def _draw_progress(job: Job, progress, chart, preview, chart_keys, render_preview) -> None:
-    latest = job.latest
-    total = float(latest.get("total_steps", 0) or 0)
-    step = float(latest.get("step", 0) or 0)
-    if total:
-        text = f"step {int(step)} / {int(total)}"
-        for name in chart_keys:
-            if isinstance(latest.get(name), float):
-                text += f" · {name} {latest[name]:.4g}"
-        progress.progress(min(step / total, 1.0), text=text)
-    frame = history_frame(list(job.history), chart_keys)  # a copy: the thread keeps appending
-    if not frame.empty:
-        chart.line_chart(frame, height=220)
-    if render_preview is not None and latest:
-        with preview.container():
-            render_preview(latest)
+# --- the outcome, in the page ----------------------------------------------------------------------
 
 
-def history_frame(history: list[dict[str, float]], keys: tuple[str, ...]) -> pd.DataFrame:
-    """The chosen metric columns of a history, indexed by step (missing columns skipped)."""
-    frame = pd.DataFrame(history)
-    if frame.empty or "step" not in frame:
-        return pd.DataFrame()
-    cols = [k for k in keys if k in frame]
-    return frame.set_index("step")[cols]
+def report(job: Job, *, failed: str = "Training failed", stopped: str = STOPPED_EARLY) -> bool:
+    """Say how a finished job ended when that needs words: a failure in an error box, an early
+    stop in a warning. True when its result can be shown."""
+    if job.error is not None:
+        if isinstance(job.error, DivergenceError):
+            show_error(job.error, "The training diverged", icon=":material/error:")
+        else:  # our own refusals (ValueError) speak for themselves; anything else also gives its type
+            detail = job.error if isinstance(job.error, ValueError) else f"{type(job.error).__name__}: {job.error}"
+            show_error(detail, failed)
+        return False
+    if job.stopped:
+        st.warning(stopped)
+    return job.ok
 
 
-def retrain_button(module: ModuleType, cfg, key: str = "retrain") -> None:
-    """Forget the in-memory model for ``cfg`` so the next run trains again (disk cache kept)."""
+def result_or_stop(job: Job, *, failed: str = "Training failed", stopped: str = STOPPED_EARLY,
+                   on_failure: Callable[[], None] | None = None):
+    """The finished job's result (a training's model), or the page stops here with the message
+    (after ``on_failure()``, e.g. to still show the data)."""
+    if report(job, failed=failed, stopped=stopped):
+        return job.result
+    if on_failure is not None:
+        on_failure()
+    st.stop()
+
+
+# --- models without a training ---------------------------------------------------------------------
+
+
+def has_checkpoint(cfg) -> bool:
+    """A checkpoint for ``cfg`` is on disk or shipped with the app (loading it takes a moment)."""
+    name = f"{config_key(cfg)}.pt"
+    return (cache_dir() / name).is_file() or (BUNDLED_DIR / name).is_file()
+
+
+def ready_model(module: ModuleType, cfg, *, key: str):
+    """``cfg``'s model if it is at hand without training: finished in this server (and not stopped
+    early), or in a checkpoint, which is loaded under a short "Loading" status. Else None."""
+    job = registry().find(module, cfg)
+    if job is not None:
+        return job.result if job.ok and not job.stopped else None
+    if not has_checkpoint(cfg):
+        return None
+    job = train_live(module, cfg, label="Loading", key=key)
+    return job.result if report(job) else None
+
+
+def retrain(module: ModuleType, cfg) -> None:
+    """Forget ``cfg``'s model in memory and on disk, so the next run trains it again from scratch
+    (skipping a shipped checkpoint too)."""
+    registry().forget(module, cfg, fresh=True)
+    (cache_dir() / f"{config_key(cfg)}.pt").unlink(missing_ok=True)
+
+
+def retrain_button(module: ModuleType, cfg, key: str) -> None:
     if st.button("Retrain", icon=":material/refresh:", key=key, help="Train this configuration again from scratch"):
-        registry().forget(module, cfg, fresh=True)  # really train, even where a checkpoint is shipped
-        from core.checkpoints import cache_dir, config_key
-
-        (cache_dir() / f"{config_key(cfg)}.pt").unlink(missing_ok=True)
+        retrain(module, cfg)
         st.rerun()
+
+
+# --- a stable id per model instance ----------------------------------------------------------------
+
+_ids: dict[int, str] = {}
+_ids_lock = threading.Lock()
+
+
+def model_id(model) -> str:
+    """This model instance's id, for ``st.cache_data`` keys (pass the model itself as ``_model``).
+
+    The same for as long as the instance lives, and never given to another one: unlike ``id()``,
+    which a later object can reuse, or a Config, which a stopped and a retrained model share.
+    """
+    with _ids_lock:
+        found = _ids.get(id(model))
+        if found is None:
+            found = _ids[id(model)] = uuid.uuid4().hex
+            weakref.finalize(model, _ids.pop, id(model), None)  # no lock: runs inside the GC
+        return found

@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 
-from tests.e2e.live import ARTIFACTS, browser_missing_reason, e2e_env, launch_chromium, start_server, stop_server
+from tests.e2e.live import ARTIFACTS, browser_missing_reason, launch_chromium, start_server, stop_server
 
 
 def require_browser() -> None:
@@ -30,9 +30,9 @@ def require_browser() -> None:
 def server():
     """One fresh server for the browser suite. test_01_pages runs first and deep-links to every
     page before anything opens the home page, so each page proves the frame on a fresh process
-    whose entry script has never run."""
+    whose entry script has never run. The server runs the app as users get it: real defaults."""
     require_browser()
-    srv = start_server(e2e_env())
+    srv = start_server()
     yield srv
     stop_server(srv)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

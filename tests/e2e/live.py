@@ -78,8 +78,9 @@ def _die_with_parent() -> None:
         pass
 
 
-def start_server(extra_env: dict[str, str] | None = None, *, log_dir: Path | None = None) -> Server:
-    """`streamlit run streamlit_app.py` on a free port; returns once /_stcore/health answers."""
+def start_server(extra_env: dict[str, str] | None = None, *, log_dir: Path | None = None, app_dir: Path = ROOT) -> Server:
+    """`streamlit run streamlit_app.py` (of ``app_dir``: the repo by default) on a free port; returns
+    once /_stcore/health answers."""
     port = free_port()
     cache = Path(tempfile.mkdtemp(prefix="dle-e2e-cache-"))
     log_dir = log_dir or Path(tempfile.mkdtemp(prefix="dle-e2e-log-"))
@@ -93,7 +94,7 @@ def start_server(extra_env: dict[str, str] | None = None, *, log_dir: Path | Non
     ]
     started = time.perf_counter()
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        process = subprocess.Popen(command, cwd=app_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True, preexec_fn=_die_with_parent)
     url = f"http://127.0.0.1:{port}"
     deadline = started + SERVER_START_TIMEOUT
@@ -129,14 +130,6 @@ def stop_server_process(process: subprocess.Popen) -> None:
 def stop_server(server: Server) -> None:
     stop_server_process(server.process)
     shutil.rmtree(server.cache_dir, ignore_errors=True)
-
-
-def e2e_env() -> dict[str, str]:
-    """The server's settings. DLE_E2E_FAST=1 lets pages shrink default training (DLE_FAST=1)."""
-    env = {}
-    if os.environ.get("DLE_E2E_FAST", "0") == "1":
-        env["DLE_FAST"] = "1"
-    return env
 
 
 # --- the browser -----------------------------------------------------------------------------------

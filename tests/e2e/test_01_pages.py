@@ -50,3 +50,5 @@ def test_page_by_deep_link(server, page, info):
     hrefs = sorted(urlparse(links.nth(i).get_attribute("href")).path.strip("/") for i in range(links.count()))
     expected = sorted([""] + [url_path(p.path) for p in PAGES])  # "" is the home page
     assert hrefs == expected, f"sidebar links {hrefs}"
+    first = links.first.inner_text()
+    assert "Home" in first, f"the navigation's first entry is {first!r}, not Home"

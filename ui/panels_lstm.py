@@ -1,0 +1,112 @@
+"""Widget groups and panels of the LSTM forecasting page: the series choice (built-in, synthetic or
+the user's CSV), the forecast and the recurrent-state views of a trained model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core import lstm
+from ui.charts_lstm import horizon_errors_figure, series_figure, state_heatmap_figure
+from ui.frame import show_error
+from ui.jobs import model_id
+
+PERIOD_BY_FREQ = {"MS": 12, "ME": 12, "M": 12, "D": 7, "QS": 4, "QE": 4, "h": 24, "H": 24}
+SOURCE_LABELS = {"airline": "Airline passengers 1949-1960", "synthetic": "Synthetic seasonal series",
+                 "custom": "Upload a CSV"}
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def parse_upload(data: bytes, value_col: str | None, date_col: str | None):
+    frame = lstm.read_csv_bytes(data)
+    return frame if value_col is None else lstm.parse_series(frame, value_col, date_col)
+
+
+def data_controls() -> tuple[dict, pd.DatetimeIndex | None, str | None, str]:
+    """Sidebar data choice -> (Config fields, dates, their frequency, the value's name)."""
+    st.sidebar.header("Data")
+    source = st.sidebar.radio("Series", list(SOURCE_LABELS), format_func=SOURCE_LABELS.get, key="lstm_source")
+    airline = ({"source": "airline"}, pd.DatetimeIndex(lstm.read_airline()["Month"]), "MS",
+               "passengers (thousands)")
+    if source == "airline":
+        return airline
+    if source == "synthetic":
+        fields = {"source": "synthetic",
+                  "length": st.sidebar.slider("Points", 48, 480, 144, 12, key="lstm_length"),
+                  "trend": st.sidebar.slider("Trend (rise per step)", -1.0, 5.0, 2.0, 0.25, key="lstm_trend"),
+                  "season": st.sidebar.slider("Season amplitude", 0.0, 100.0, 40.0, 5.0, key="lstm_season"),
+                  "noise": st.sidebar.slider("Noise (std)", 0.0, 40.0, 8.0, 1.0, key="lstm_noise"),
+                  "period": st.sidebar.slider("Season length (steps)", 2, 24, 12, key="lstm_period")}
+        return fields, None, None, "value"
+    upload = st.sidebar.file_uploader("CSV file", type=["csv", "txt"], key="lstm_csv",
+                                      help="One row per time step: a column of numbers, optionally a date column.")
+    if upload is None:
+        st.info("Upload a CSV in the sidebar and pick its value column. Until then, the airline passengers are shown.")
+        return airline
+    try:
+        frame = parse_upload(upload.getvalue(), None, None)
+        columns = [str(c) for c in frame.columns]
+        numeric = [c for c in columns if pd.to_numeric(frame[c], errors="coerce").notna().mean() > 0.9]
+        datelike = [c for c in columns if c not in numeric and
+                    pd.to_datetime(frame[c], errors="coerce", format="mixed").notna().mean() > 0.9]
+        value_col = st.sidebar.selectbox("Value column", columns, key="lstm_value_col",
+                                         index=columns.index(numeric[-1]) if numeric else 0)
+        options = ["(none)"] + [c for c in columns if c != value_col]
+        date_col = st.sidebar.selectbox("Date column (optional)", options, key="lstm_date_col",
+                                        index=options.index(datelike[0]) if datelike and datelike[0] in options else 0)
+        parsed = parse_upload(upload.getvalue(), value_col, None if date_col == "(none)" else date_col)
+    except ValueError as exc:
+        show_error(exc, "This CSV cannot be used")
+        st.info("Showing the airline passengers instead.")
+        return airline
+    for note in parsed.notes:
+        st.warning(note, icon=":material/healing:")
+    period = st.sidebar.number_input("Season length (steps)", 1, 400, PERIOD_BY_FREQ.get(parsed.freq or "", 12),
+                                     key="lstm_period_csv", help="The lag of the seasonal-naive baseline.")
+    return ({"source": "custom", "values": tuple(parsed.values.tolist()), "period": int(period)},
+            parsed.dates, parsed.freq, value_col)
+
+
+# --- cached views of a trained model (keyed by its id) -----------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def one_step_and_scores(_model, model: str, cfg: lstm.Config) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return lstm.one_step(_model, cfg), lstm.scores(_model, cfg)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def multi_step(_model, model: str, cfg: lstm.Config, horizon: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return lstm.forecast(_model, cfg, horizon), lstm.horizon_errors(_model, cfg, horizon)
+
+
+# --- panels --------------------------------------------------------------------------------------------
+
+
+@st.fragment
+def forecast_panel(model, cfg: lstm.Config, data, dates, freq, unit: str, one_step: pd.DataFrame) -> None:
+    horizon = st.slider("Forecast horizon (steps past the end)", 1, 36, 24, key="lstm_horizon")
+    fc, errors = multi_step(model, model_id(model), cfg, horizon)
+    st.plotly_chart(series_figure(data, dates, freq, unit, one_step.prediction.to_numpy(), fc), key="lstm_series")
+    st.caption("Grey: the data; dashed line: where training data ends. Blue/orange: one-step predictions, each "
+               "from the true past values. Green: the forecast past the end, where each prediction is fed back as "
+               "the newest input. Its band is ±1.96 × the error that recursive forecasts made at each horizon "
+               "when started from every test month (a backtest), so it widens as errors pile up.")
+    st.plotly_chart(horizon_errors_figure(errors), key="lstm_horizon_errors")
+
+
+@st.fragment
+def state_panel(model, cfg: lstm.Config, data, dates, freq) -> None:
+    kinds = ["hidden", "cell"] if cfg.cell == "LSTM" else ["hidden"]
+    which = st.radio("State", kinds, horizontal=True, key="lstm_state")
+    heat = lstm.state_heatmap(model, cfg, which)
+    st.plotly_chart(state_heatmap_figure(heat, data, dates, freq, which), key="lstm_heatmap")
+    st.caption("Each column is the memory the network hands to its output layer for one prediction. Units that "
+               "flip colour every season track the yearly cycle; a cell state drifting past the dashed line is "
+               "the network meeting levels it never saw in training.")
+
+
+def positive_series(fields: dict) -> bool:
+    """The chosen series is all positive (a log transform is possible)."""
+    return bool(np.min(lstm.load_series(lstm.Config(**fields))) > 0)
