@@ -26,14 +26,14 @@ import sys
 import tempfile
 import time
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import FIELDS, RERENDER_SLIDERS, machine, rerender_latency, row, verdict  # noqa: E402
+from bench.common import RERENDER_SLIDERS, machine, rerender_latency, row, verdict  # noqa: E402
 
 SKIP_MODULES = {"common", "__main__", "__init__"}
 PAGE_ORDER = ("foundation", "regression", "logistic", "cnn", "vision", "lstm", "embeddings", "autoencoder",
@@ -52,10 +52,11 @@ def run_topic(name: str, quick: bool) -> tuple[list[dict], float]:
         module = importlib.import_module(f"bench.{name}")
         rows = list(module.run(quick=quick))
         clean = []
-        for r in rows:
-            clean.append({k: r.get(k) for k in FIELDS} | {"source": f"bench/{name}.py"})
+        for r in rows:  # rebuilt by row(): the ratio always comes from ours, baseline and unit
+            clean.append(row(r.get("page") or name, r.get("measure") or "", r["ours"], r.get("baseline"),
+                             unit=r.get("unit", "s"), note=r.get("note") or "") | {"source": f"bench/{name}.py"})
         return clean, time.perf_counter() - start
-    except Exception as exc:  # noqa: BLE001  one broken benchmark must not lose the table
+    except Exception as exc:  # one broken benchmark must not lose the table
         traceback.print_exc()
         return [row(name, "benchmark failed", float("nan"), unit="", note=f"{type(exc).__name__}: {exc}"[:300])
                 | {"source": f"bench/{name}.py"}], time.perf_counter() - start
@@ -65,7 +66,14 @@ def run_topic(name: str, quick: bool) -> tuple[list[dict], float]:
 
 
 def app_browser_rows() -> list[dict]:
-    from tests.e2e.live import browser_missing_reason, launch_chromium, page_problems, start_server, stop_server, wait_idle
+    from tests.e2e.live import (
+        browser_missing_reason,
+        launch_chromium,
+        page_problems,
+        start_server,
+        stop_server,
+        wait_idle,
+    )
     from ui.frame import PAGES
 
     reason = browser_missing_reason()
@@ -107,7 +115,7 @@ def app_browser_rows() -> list[dict]:
                     if problems:
                         note += f"; PAGE SHOWED: {problems[0][:150]}"
                     rows.append(row(info.title, "first view (cold cache), browser", waited, note=note))
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     rows.append(row(info.title, "first view (cold cache), browser", time.perf_counter() - start,
                                     note=f"did not finish: {exc}"[:200]))
             rss = srv.peak_rss_mb()
@@ -130,7 +138,7 @@ def rerender_rows(pages: list[str]) -> list[dict]:
         kind, key, value = RERENDER_SLIDERS[path]
         try:
             best, plain, note = rerender_latency(path, kind, key, value)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             best, plain, note = float("nan"), float("nan"), f"failed: {type(exc).__name__}: {exc}"[:200]
         rows.append(row(titles[path], "re-render after a slider change", best, unit="s",
                         note=note + (f"; plain re-run {plain:.3f} s" if plain == plain else "")))
@@ -153,7 +161,7 @@ def fmt(value, unit: str = "") -> str:
 
 
 def markdown(rows: list[dict], info: dict[str, str], args, timings: dict[str, float]) -> str:
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# Benchmark results",
         "",
@@ -174,8 +182,9 @@ def markdown(rows: list[dict], info: dict[str, str], args, timings: dict[str, fl
         "## Results",
         "",
         "*ours* and *baseline* are measured in the same process on the same data; the baseline is a "
-        "straightforward port of the tutorial's own loop. *ratio* is as each benchmark reports it (its "
-        "note says which way); *verdict* recomputes the comparison from ours/baseline and the unit.",
+        "straightforward port of the tutorial's own loop. *ratio* is how many times faster (or better) ours "
+        "is than the baseline: baseline / ours for times, memory and errors, ours / baseline for rates and "
+        "scores; > 1 = ours faster, < 1 = slower. *verdict* says the same in words.",
         "",
         "| page | measure | ours | baseline | unit | ratio | verdict | note |",
         "|---|---|---:|---:|---|---:|---|---|",
@@ -212,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         try:
             rows += app_browser_rows()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             traceback.print_exc()
             rows.append(row("app", "browser measures failed", float("nan"), unit="", note=str(exc)[:300]))
         timings["app in the browser (cold start, first views, memory)"] = time.perf_counter() - start

@@ -8,8 +8,8 @@ the same model and their losses compare.
 Ours: ``core.autoencoder.train`` with the same networks, losses, optimiser and batch size (tensors
 preloaded; per-epoch held-out evaluation and the preview grid included).
 
-Measures, ratio = ours / baseline for it/s (> 1: ours faster) and baseline / ours for times (> 1:
-ours faster); each side's best of 2 runs, one torch thread each (the machine is shared):
+Measures (ratio = how many times faster ours is, > 1 = ours faster: bench.common.speedup); each
+side's best of 2 runs, one torch thread each (the machine is shared):
 - optimizer iterations per second over the same number of epochs;
 - time to the tutorial's final loss: the baseline's mean training loss over its last epoch is the
   target; ours is timed until its epoch-mean training loss first reaches it.
@@ -28,7 +28,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from bench.common import row
+from bench.common import row, verdict
 from bench.tutorial_data import TutorialDigits
 from core import autoencoder as ae
 from core.mnist import load_digits
@@ -145,10 +145,10 @@ def _compare(kind: str, epochs: int, repeats: int) -> list[dict]:
     reached = our_losses[-1] <= target
     return [
         row("Autoencoder", f"{name}: iterations/s, batch {BATCH}", our_rate, base_rate, unit="it/s",
-            ratio=our_rate / base_rate, note=f"ratio > 1: ours faster; tutorial {epochs} epochs, ours {len(our_losses)}"),
+            note=f"tutorial {epochs} epochs, ours {len(our_losses)}"),
         row("Autoencoder", f"{name}: time to the tutorial's final loss ({target:.1f})",
             our_times[-1] if reached else float("nan"), base_times[-1], unit="s",
-            note=(f"ratio > 1: ours faster; ours reached it in epoch {len(our_losses)}, the tutorial loop in "
+            note=(f"ours reached it in epoch {len(our_losses)}, the tutorial loop in "
                   f"epoch {epochs} (loss per digit, mean over an epoch)") if reached
             else f"not reached in {2 * epochs} epochs"),
     ]
@@ -156,6 +156,5 @@ def _compare(kind: str, epochs: int, repeats: int) -> list[dict]:
 
 if __name__ == "__main__":
     for r in run(quick="--quick" in sys.argv):
-        ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
-        print(f"{r['measure']}: ours {r['ours']:.3g} {r['unit']}, tutorial {r['baseline']:.3g}, ratio {ratio}"
+        print(f"{r['measure']}: ours {r['ours']:.3g} {r['unit']}, tutorial {r['baseline']:.3g}, {verdict(r)}"
               f"  ({r['note']})")

@@ -2,9 +2,13 @@
 app-level measures (cold start, re-render latency, peak memory) that `python -m bench` adds to the
 per-page rows of bench/<topic>.py.
 
-Row format (one dict per measure), as every bench/<topic>.py ``run(quick=False)`` returns it:
+Row format (one dict per measure), as every bench/<topic>.py ``run(quick=False)`` returns it, always
+made by :func:`row`:
     {"page": str, "measure": str, "ours": float, "baseline": float | None,
      "ratio": float | None, "unit": str, "note": str}
+``ratio`` reads one way everywhere: how many times faster (or better) ours is than the tutorial's
+baseline, > 1 = ours faster, < 1 = slower. :func:`row` computes it from the two values and the
+unit; no caller passes a ratio.
 """
 
 from __future__ import annotations
@@ -22,14 +26,26 @@ FIELDS = ("page", "measure", "ours", "baseline", "ratio", "unit", "note")
 HIGHER_IS_BETTER = ("it/s", "iter/s", "steps/s", "/s", "accuracy", "acc", "score", "%")
 
 
+def speedup(ours: float | None, baseline: float | None, unit: str = "s") -> float | None:
+    """How many times faster (better) ours is than the baseline: baseline / ours where less is
+    better (seconds, MB, losses), ours / baseline where more is (it/s, scores). None if either
+    value is missing, NaN or not positive."""
+    if ours is None or baseline is None:
+        return None
+    ours, baseline = float(ours), float(baseline)
+    if not (ours > 0 and baseline > 0):  # also False for NaN
+        return None
+    unit = (unit or "").lower()
+    higher = any(unit.endswith(u) or unit == u for u in HIGHER_IS_BETTER)
+    return ours / baseline if higher else baseline / ours
+
+
 def row(page: str, measure: str, ours: float, baseline: float | None = None, *, unit: str = "s",
-        note: str = "", ratio: float | None = None) -> dict:
-    """A result row. ``ratio`` defaults to baseline / ours (for times: > 1 means ours is faster)."""
-    if ratio is None and baseline is not None and ours:
-        ratio = baseline / ours
+        note: str = "") -> dict:
+    """A result row from our value and the tutorial's (same unit); ``ratio`` = :func:`speedup`."""
     return {"page": page, "measure": measure, "ours": float(ours),
             "baseline": None if baseline is None else float(baseline),
-            "ratio": None if ratio is None else float(ratio), "unit": unit, "note": note}
+            "ratio": speedup(ours, baseline, unit), "unit": unit, "note": note}
 
 
 def timed(fn: Callable[[], object], repeat: int = 3, warmup: int = 0) -> tuple[float, object]:
@@ -47,19 +63,14 @@ def timed(fn: Callable[[], object], repeat: int = 3, warmup: int = 0) -> tuple[f
 
 
 def verdict(r: dict) -> str:
-    """'2.1× faster' / '1.3× slower' / '' comparing ours with the baseline, whatever the ratio's
-    direction in the row: computed from ours and baseline and the unit's better direction."""
-    ours, base = r.get("ours"), r.get("baseline")
-    if ours is None or base is None or not ours or not base or ours != ours or base != base:
+    """'2.10× faster' / '1.30× slower' (times) or '… better' / '… worse' (other units), '≈ same'
+    within 5 %: the row's ratio in words, recomputed from ours, baseline and unit."""
+    factor = speedup(r.get("ours"), r.get("baseline"), r.get("unit") or "")
+    if factor is None:
         return ""
     unit = (r.get("unit") or "").lower()
-    higher = any(unit.endswith(u) or unit == u for u in HIGHER_IS_BETTER)
-    factor = (ours / base) if higher else (base / ours)
     timelike = unit in ("s", "ms", "min") or unit.endswith((" s", " ms", "/s", "/iter", "/it", "/step"))
-    if timelike:
-        word_good, word_bad = "faster", "slower"
-    else:
-        word_good, word_bad = "better", "worse"
+    word_good, word_bad = ("faster", "slower") if timelike else ("better", "worse")
     if abs(factor - 1) < 0.05:
         return "≈ same"
     return f"{factor:.2f}× {word_good}" if factor > 1 else f"{1 / factor:.2f}× {word_bad}"

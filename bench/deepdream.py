@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import row  # noqa: E402
+from bench.common import row, verdict  # noqa: E402
 
 PAGE = "Deep Dream"
 LAYER_BLOCK = 11
@@ -142,6 +142,5 @@ def run(quick: bool = False) -> list[dict]:
 
 if __name__ == "__main__":
     for r in run(quick="--quick" in sys.argv):
-        ratio = f"{r['ratio']:.2f}" if r["ratio"] else "–"
         base = f"{r['baseline']:.1f}" if r["baseline"] is not None else "–"
-        print(f"{r['measure']:<60} ours {r['ours']:8.1f} {r['unit']:<3} baseline {base:>8} ratio {ratio:>5}  {r['note']}")
+        print(f"{r['measure']:<60} ours {r['ours']:8.1f} {r['unit']:<3} baseline {base:>8} {verdict(r):>14}  {r['note']}")

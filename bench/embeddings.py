@@ -8,7 +8,8 @@ sonnet, lower-cased, punctuation stripped: 113 trigrams, 86 words).
 Ours: ``core.embeddings.train(Config())``, the page's default: mini-batches of 32 shuffled n-grams,
 Adam lr 1e-2, the same network plus log-softmax, top-1 accuracy and embedding snapshots each epoch.
 
-Measures, as ratios baseline / ours (> 1 = ours faster):
+Measures (ratio = how many times faster or better ours is, > 1 = ours faster; see
+bench.common.speedup):
 - time to reach the tutorial's final loss (0.061979 after 100 epochs): the first epoch whose mean
   training loss is at or below it; the baseline gets up to 300 epochs to get there;
 - wall time of a full 100-epoch run each, and the final loss each reaches.
@@ -28,6 +29,7 @@ import time
 import torch
 from torch import nn
 
+from bench.common import row, verdict
 from core import embeddings as emb
 
 TUTORIAL_FINAL_LOSS = 0.061979  # the tutorial's printout at epoch 100
@@ -120,24 +122,18 @@ def _run(quick: bool) -> list[dict]:
     base_f = _median([tutorial_run(tokens, 100, None, seed) for seed in range(repeats)])
 
     reach_note = (f"target loss {TUTORIAL_FINAL_LOSS}; ours at epoch {ours_t['epochs']}, tutorial loop at epoch "
-                  f"{base_t['epochs']}" + ("" if base_t["reached"] else f" (NOT reached in {max_epochs})"))
-    rows = [
-        {"measure": "time to the tutorial's final loss", "ours": ours_t["seconds"], "baseline": base_t["seconds"],
-         "unit": "s", "note": reach_note},
-        {"measure": "full 100-epoch training", "ours": ours_f["seconds"], "baseline": base_f["seconds"],
-         "unit": "s", "note": "default settings, one thread; ours includes accuracy, previews and snapshots"},
-        {"measure": "final training loss after 100 epochs", "ours": ours_f["loss"], "baseline": base_f["loss"],
-         "unit": "nll", "note": "lower is better (ratio = baseline / ours)"},
+                  f"{base_t['epochs']}"
+                  + ("" if base_t["reached"] else f" (NOT reached in {max_epochs}: the ratio is a lower bound)"))
+    return [
+        row(PAGE, "time to the tutorial's final loss", ours_t["seconds"], base_t["seconds"], note=reach_note),
+        row(PAGE, "full 100-epoch training", ours_f["seconds"], base_f["seconds"],
+            note="default settings, one thread; ours includes accuracy, previews and snapshots"),
+        row(PAGE, "final training loss after 100 epochs", ours_f["loss"], base_f["loss"], unit="nll",
+            note="lower is better"),
     ]
-    for row in rows:
-        ok = row["baseline"] is not None and row["ours"] > 0 and (row["unit"] != "s" or base_t["reached"]
-                                                                    or row is not rows[0])
-        row.update(page=PAGE, ratio=(row["baseline"] / row["ours"]) if ok else None)
-    return [{k: row[k] for k in ("page", "measure", "ours", "baseline", "ratio", "unit", "note")} for row in rows]
 
 
 if __name__ == "__main__":
     for r in run(quick="--quick" in sys.argv):
-        ratio = f"{r['ratio']:.1f}x" if r["ratio"] is not None else "n/a"
-        print(f"{r['measure']:<40} ours {r['ours']:.4g} {r['unit']:<4} baseline {r['baseline']:.4g} "
-              f"ratio {ratio:<7} {r['note']}")
+        base = f"{r['baseline']:.4g}" if r["baseline"] is not None else "-"
+        print(f"{r['measure']:<40} ours {r['ours']:.4g} {r['unit']:<4} baseline {base} {verdict(r):<14} {r['note']}")

@@ -17,9 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
+
+from bench.common import row, verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,9 +81,9 @@ def run(quick: bool = False) -> list[dict]:
         return time.perf_counter() - start, history[-1]["loss"]
 
     our_time, our_loss = _best_of(ours)
-    rows.append({"page": "Regression", "measure": f"tutorial fit, {epochs} epochs SGD 1e-3 (same work)",
-                 "ours": our_time, "baseline": base_time, "ratio": our_time / base_time, "unit": "s",
-                 "note": f"ratio > 1 is our per-epoch evaluation + replay history; final loss {our_loss:.4f} vs {base_loss:.4f}"})
+    rows.append(row("Regression", f"tutorial fit, {epochs} epochs SGD 1e-3 (same work)", our_time, base_time,
+                    note=f"ours also evaluates every epoch and keeps the replay history; final loss {our_loss:.4f} "
+                         f"vs {base_loss:.4f}"))
 
     # 2. time to the tutorial's final loss, with our defaults for the line (standardised, Adam)
     tutorial_time, tutorial_final, _ = _best_of(lambda: _tutorial_line_fit(1000))
@@ -98,32 +99,29 @@ def run(quick: bool = False) -> list[dict]:
     start = time.perf_counter()
     regression.train(fast, on_step=stop_when_reached)
     our_reach = time.perf_counter() - start
-    rows.append({"page": "Regression", "measure": "time to the tutorial's final loss (15 points)",
-                 "ours": our_reach, "baseline": tutorial_time, "ratio": our_reach / tutorial_time, "unit": "s",
-                 "note": f"tutorial: 1000 SGD epochs to {tutorial_final:.4f}; ours (standardised x, Adam 0.1) "
-                         f"in {reached.get('step', 'n/a')} epochs"})
+    rows.append(row("Regression", "time to the tutorial's final loss (15 points)", our_reach, tutorial_time,
+                    note=f"tutorial: 1000 SGD epochs to {tutorial_final:.4f}; ours (standardised x, Adam 0.1) "
+                         f"in {reached.get('step', 'n/a')} epochs"))
 
     # 3. interaction latency
     if not quick:
-        rows.append({"page": "Regression", "measure": "re-render after degree slider (incl. training)",
-                     "ours": _apptest_rerender("pages/1_Regression.py", "reg_degree", "slider", 4),
-                     "baseline": None, "ratio": None, "unit": "s", "note": "AppTest, default settings, target < 1 s"})
-        rows.append({"page": "Decision Boundary", "measure": "re-render after hidden-units slider (incl. training)",
-                     "ours": _apptest_rerender("pages/2_Decision_Boundary.py", "lr_units", "slider", 12),
-                     "baseline": None, "ratio": None, "unit": "s", "note": "AppTest, default settings, target < 1 s"})
+        rows.append(row("Regression", "re-render after degree slider (incl. training)",
+                        _apptest_rerender("pages/1_Regression.py", "reg_degree", "slider", 4),
+                        note="AppTest, default settings, target < 1 s"))
+        rows.append(row("Decision Boundary", "re-render after hidden-units slider (incl. training)",
+                        _apptest_rerender("pages/2_Decision_Boundary.py", "lr_units", "slider", 12),
+                        note="AppTest, default settings, target < 1 s"))
         code = ("import time; t=time.perf_counter(); from streamlit.testing.v1 import AppTest; "
                 f"at=AppTest.from_file({str(ROOT / 'streamlit_app.py')!r}, default_timeout=60).run(); "
                 "assert not at.exception; print(time.perf_counter()-t)")
         start = time.perf_counter()
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
         total = time.perf_counter() - start
-        rows.append({"page": "Home", "measure": "cold start: new Python process to rendered home page",
-                     "ours": total, "baseline": None, "ratio": None, "unit": "s",
-                     "note": f"script part {float(out.stdout.strip().splitlines()[-1]):.2f} s; target < 5 s"})
+        rows.append(row("Home", "cold start: new Python process to rendered home page", total,
+                        note=f"script part {float(out.stdout.strip().splitlines()[-1]):.2f} s; target < 5 s"))
     return rows
 
 
 if __name__ == "__main__":
-    for row in run(quick="--quick" in sys.argv):
-        ratio = f"{row['ratio']:.2f}x" if row["ratio"] is not None else ""
-        print(f"{row['page']:<18} {row['measure']:<55} {row['ours']:.3f} {row['unit']} {ratio}  {row['note']}")
+    for r in run(quick="--quick" in sys.argv):
+        print(f"{r['page']:<18} {r['measure']:<55} {r['ours']:.3f} {r['unit']} {verdict(r)}  {r['note']}")

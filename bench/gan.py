@@ -7,7 +7,8 @@ Ours: ``core.gan.train`` with the same networks, losses, Adam settings and batch
 preloaded, one G forward per iteration reused for the G step, real+fake in one D pass, snapshots
 for the film strip included).
 
-Measures, as ratios ours / baseline (> 1 = ours faster):
+Measures (ratio = how many times faster or better ours is, > 1 = ours faster; see
+bench.common.speedup):
 - iterations per second;
 - time to the tutorial's final loss: the baseline's D loss (rolling mean over a twentieth of the
   run) at its last iteration is the target; for each run, the wall time at which its rolling mean
@@ -29,6 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from bench.common import row, verdict
 from bench.tutorial_data import TutorialDigits
 from core import digits, gan
 from core.checkpoints import load_or_train
@@ -137,21 +139,16 @@ def run(quick: bool = False) -> list[dict]:
         tt_base = time_to(loss_base, t_base, target, window)
         tt_ours = time_to(loss_ours, t_ours, target, window)
         note = f"{kind}, batch {BATCH}, {iterations} iterations, {torch.get_num_threads()} threads"
-        rows.append({"page": "GAN", "measure": f"{label}: iterations/s", "ours": ips_ours, "baseline": ips_base,
-                     "ratio": ips_ours / ips_base, "unit": "it/s", "note": note})
-        rows.append({"page": "GAN", "measure": f"{label}: time to the tutorial's final D loss ({target:.3f})",
-                     "ours": tt_ours, "baseline": tt_base,
-                     "ratio": tt_base / tt_ours if tt_ours == tt_ours and tt_ours > 0 else None,
-                     "unit": "s", "note": note + "; ratio = baseline time / our time; first crossing of the rolling mean"})
+        rows.append(row("GAN", f"{label}: iterations/s", ips_ours, ips_base, unit="it/s", note=note))
+        rows.append(row("GAN", f"{label}: time to the tutorial's final D loss ({target:.3f})", tt_ours, tt_base,
+                        note=note + "; first crossing of the rolling mean"))
         s_base, s_ours = score(g_base, judge), score(g_ours, judge)
-        rows.append({"page": "GAN", "measure": f"{label}: classifier score after {iterations} iterations",
-                     "ours": s_ours, "baseline": s_base, "ratio": s_ours / s_base, "unit": "score",
-                     "note": "same work, same quality expected: a check, not a speed"})
+        rows.append(row("GAN", f"{label}: classifier score after {iterations} iterations", s_ours, s_base,
+                        unit="score", note="same work, same quality expected: a check, not a speed"))
     return rows
 
 
 if __name__ == "__main__":
-    for row in run(quick="--quick" in sys.argv):
-        ratio = f"{row['ratio']:.2f}x" if row["ratio"] is not None else "n/a"
-        base = f"{row['baseline']:.3g}" if row["baseline"] is not None else "-"
-        print(f"{row['measure']}: ours {row['ours']:.3g} vs tutorial {base} {row['unit']} -> {ratio}  ({row['note']})")
+    for r in run(quick="--quick" in sys.argv):
+        base = f"{r['baseline']:.3g}" if r["baseline"] is not None else "-"
+        print(f"{r['measure']}: ours {r['ours']:.3g} vs tutorial {base} {r['unit']} -> {verdict(r)}  ({r['note']})")

@@ -12,7 +12,7 @@ The two losses live in different units (different scalings), so both are measure
 (thousands) on the same months: train RMSE over 1950-01..1957-05 (positions 12..100, the training
 targets both runs share) and test RMSE over 1957-06..1960-12 (positions 101..143).
 
-Measures (ratio = baseline / ours for times, so > 1 = ours faster; for errors, > 1 = ours better):
+Measures (ratio = how many times faster or better ours is: > 1 = ours faster / lower error):
 - time to the tutorial's final train RMSE: the baseline's wall time for its 1000 epochs, and ours
   until our one-step train RMSE (checked at every report, i.e. every 1 % of the run) is as low;
 - time of the default training (ours) against the tutorial's 1000 epochs, and per epoch;
@@ -32,8 +32,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from bench.common import row, verdict
 from core import lstm
 from core.training import one_cpu_thread
+
 
 def clock() -> float:
     """CPU seconds of this thread: both loops run here on one torch thread, so this is their
@@ -139,24 +141,20 @@ def run(quick: bool = False) -> list[dict]:
     note = (f"airline passengers; tutorial: {epochs} epochs, final loss {base_loss:.5f} (its own scaling) = "
             f"train RMSE {base_train:.1f}; {threads}")
     return [
-        {"page": "LSTM Forecasting", "measure": "time to the tutorial's final train RMSE", "ours": reach_time,
-         "baseline": base_time, "ratio": base_time / reach_time if reach_time == reach_time else None,
-         "unit": "CPU s", "note": note + "; ratio = tutorial time / our time; ours checked every 30 epochs"},
-        {"page": "LSTM Forecasting", "measure": "default training (ours 300 epochs vs tutorial 1000)",
-         "ours": default_time, "baseline": base_time, "ratio": base_time / default_time, "unit": "CPU s",
-         "note": f"{threads}; ours includes data preparation and the per-1 % evaluation for the live preview"},
-        {"page": "LSTM Forecasting", "measure": "time per full-batch epoch", "ours": default_time / cfg.epochs * 1e3,
-         "baseline": base_time / epochs * 1e3, "ratio": (base_time / epochs) / (default_time / cfg.epochs),
-         "unit": "CPU ms", "note": "ours: 89 windows of 12 steps in one batch; tutorial: one 99-step sequence"},
-        {"page": "LSTM Forecasting", "measure": "test RMSE 1957-06..1960-12 (passengers, thousands)",
-         "ours": our_test, "baseline": base_test, "ratio": base_test / our_test, "unit": "passengers (k)",
-         "note": f"> 1 = ours better; naive baselines: persistence {naive.iloc[0]:.1f}, "
-                 f"seasonal naive {naive.iloc[1]:.1f}"},
+        row("LSTM Forecasting", "time to the tutorial's final train RMSE", reach_time, base_time, unit="CPU s",
+            note=note + "; ours checked every 30 epochs"),
+        row("LSTM Forecasting", "default training (ours 300 epochs vs tutorial 1000)", default_time, base_time,
+            unit="CPU s",
+            note=f"{threads}; ours includes data preparation and the per-1 % evaluation for the live preview"),
+        row("LSTM Forecasting", "time per full-batch epoch", default_time / cfg.epochs * 1e3, base_time / epochs * 1e3,
+            unit="CPU ms", note="ours: 89 windows of 12 steps in one batch; tutorial: one 99-step sequence"),
+        row("LSTM Forecasting", "test RMSE 1957-06..1960-12 (passengers, thousands)", our_test, base_test,
+            unit="passengers (k)",
+            note=f"naive baselines: persistence {naive.iloc[0]:.1f}, seasonal naive {naive.iloc[1]:.1f}"),
     ]
 
 
 if __name__ == "__main__":
-    for row in run(quick="--quick" in sys.argv):
-        ratio = f"{row['ratio']:.2f}x" if row["ratio"] is not None else "n/a"
-        base = f"{row['baseline']:.3g}" if row["baseline"] is not None else "-"
-        print(f"{row['measure']}: ours {row['ours']:.3g} vs tutorial {base} {row['unit']} -> {ratio}  ({row['note']})")
+    for r in run(quick="--quick" in sys.argv):
+        base = f"{r['baseline']:.3g}" if r["baseline"] is not None else "-"
+        print(f"{r['measure']}: ours {r['ours']:.3g} vs tutorial {base} {r['unit']} -> {verdict(r)}  ({r['note']})")

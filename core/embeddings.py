@@ -68,7 +68,7 @@ class Config:
     version: int = 1             # bump when the training code changes (the Config is the cache key)
 
     @classmethod
-    def tiny(cls) -> "Config":
+    def tiny(cls) -> Config:
         return cls(embedding_dim=4, hidden=32, epochs=15, snapshots=3)
 
 

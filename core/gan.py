@@ -65,11 +65,11 @@ class Config:
     version: int = 1  # bump when training code changes, so caches retrain
 
     @classmethod
-    def tiny(cls, kind: str = "gan") -> "Config":
+    def tiny(cls, kind: str = "gan") -> Config:
         return cls(kind=kind, iterations=6, batch_size=32, preview_every=2)
 
     @classmethod
-    def default(cls, kind: str) -> "Config":
+    def default(cls, kind: str) -> Config:
         """The page's default for each kind: 25 film frames (plus the untrained one) over its iterations."""
         check_kind(kind)
         its = DEFAULT_ITERATIONS[kind]

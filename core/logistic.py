@@ -43,7 +43,7 @@ class Config:
     version: int = 1
 
     @classmethod
-    def tiny(cls) -> "Config":
+    def tiny(cls) -> Config:
         return cls(n_samples=60, epochs=20)
 
 

@@ -341,7 +341,7 @@ def train(cfg: Config, *, on_step=None) -> tuple[Forecaster, list[dict[str, floa
     y_all = _tensor(data.targets[:, None], device)     # (W, 1)
     train_mask = torch.as_tensor(data.train, device=device)
     x_tr, y_tr = x_all[train_mask], y_all[train_mask]
-    x_te, y_te = x_all[~train_mask], y_all[~train_mask]
+    y_te = y_all[~train_mask]
     optimizer = make_optimizer("Adam", model.parameters(), cfg.lr)
 
     def loss_fn(net, batch):

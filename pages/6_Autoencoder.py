@@ -7,8 +7,17 @@ from core import autoencoder as ae
 from ui.charts_autoencoder import loss_figure
 from ui.frame import page_frame
 from ui.jobs import model_id, result_or_stop, retrain_button, train_live
-from ui.panels_autoencoder import (comparison_panel, data_source, interpolation_panel, knn_of, latent_explorer,
-                                   latent_of, reconstruction_panel, show_preview, user_digit_panel)
+from ui.panels_autoencoder import (
+    comparison_panel,
+    data_source,
+    interpolation_panel,
+    knn_of,
+    latent_explorer,
+    latent_of,
+    reconstruction_panel,
+    show_preview,
+    user_digit_panel,
+)
 
 page_frame(
     "Autoencoder",

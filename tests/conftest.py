@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as core/__init__.py does, before torch loads
-import torch  # noqa: E402,F401  (warm import: see the docstring)
+import torch  # noqa: F401  (warm import: see the docstring)
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:

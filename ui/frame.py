@@ -19,7 +19,6 @@ import streamlit as st
 
 from core.device import describe_device, get_device
 
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
