@@ -207,10 +207,13 @@ def epochs_panel(model, found: str, neighbours: tuple[str, ...], ids: tuple[int,
         return
     shown = [i for i in ids if i < coords.shape[1]]  # (word2vec records its 1,000 most frequent words)
     coords, words, counts = coords[:, shown], [model.vocab[i] for i in shown], model.counts[shown]
-    s = st.select_slider("Epoch", list(range(len(epochs))), len(epochs) - 1, key="emb_epoch",
-                         format_func=lambda i: f"{epochs[i]:.1f}" if skipgram else f"{epochs[i]}")
+    # the options are the epochs themselves (word2vec's are fractional: 2 decimals, each label once)
+    index = {(round(float(e), 2) if skipgram else int(e)): i for i, e in reversed(list(enumerate(epochs)))}
+    options = sorted(index)
+    epoch = st.select_slider("Epoch", options, options[-1], key="emb_epoch", format_func=lambda e: f"{e:g}")
+    s = index[epoch]
     st.plotly_chart(epoch_figure(coords, s, words, counts, found, neighbours), width="stretch", key="emb_epoch_chart")
-    text = (f"Epoch {epochs[s]:.1f} of {epochs[-1]:.0f}" if skipgram else f"Epoch {epochs[s]}") + (
+    text = f"Epoch {epoch:g}" + (f" of {options[-1]:g}" if skipgram else "") + (
         f", the {len(words):,} words of the map" if len(words) < len(model.vocab) else "")
     st.caption(f"{text}. One PCA basis fitted on all snapshots together, so what moves is the word, not "
                "the axes (the dotted line: the found word's path). Epoch 0 is the random start; most of "
