@@ -74,6 +74,8 @@ DEADLINE_S = 720  # one N, all students
 BASELINE_DEADLINE_S = 480
 MAX_CALLS_PER_MOVE = 200
 POLL_S = 0.5
+# Extra `streamlit run` options for experiments (`--flag runner.postScriptGC=false`), recorded in the report.
+EXTRA_FLAGS: list[str] = []
 SIGTERM_WAIT_S = 150
 
 
@@ -125,6 +127,9 @@ def start_server(extra_env: dict[str, str] | None = None, wait_timeout: int = 30
         "--browser.gatherUsageStats", "false",
         "--server.enableAgentApi", "true", "--server.agentWaitTimeout", str(wait_timeout),
     ]
+    for flag in EXTRA_FLAGS:
+        name, _, value = flag.partition("=")
+        command += [f"--{name.lstrip('-')}", value]
     started = time.perf_counter()
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -168,6 +173,7 @@ def stop_server(server: Server, *, keep_cache: bool = False) -> None:
             process.wait(10)
     if not keep_cache:
         shutil.rmtree(server.cache_dir, ignore_errors=True)
+        shutil.rmtree(server.log_path.parent, ignore_errors=True)
 
 
 # --- /proc: memory and CPU of the server's process tree ------------------------------------------------
@@ -440,7 +446,7 @@ class Client:
             left = deadline - time.perf_counter()
             if left <= 0:
                 break
-            code, data, http_s, parse_s, exc = self._post(current, min(self.request_timeout, max(5.0, left)))
+            code, data, _http_s, parse_s, exc = self._post(current, min(self.request_timeout, max(5.0, left)))
             move.calls += 1
             move.parse_s += parse_s
             sid = (data or {}).get("session_id") if isinstance(data, dict) else None
@@ -681,6 +687,9 @@ def summarize_profile(lines: list[str], seconds: int) -> dict:
         ("message hashing / serialization (forward_msg_cache, protobuf)", re.compile(r"forward_msg|Serialize|protobuf")),
         ("server loop (tornado / asyncio)", re.compile(r"tornado|asyncio|selectors")),
     ]
+    # py-spy counts some sleeping threads as active (the config/secrets polling watchers, the event
+    # loop's epoll): an innermost frame like these is a wait, not work
+    waiting = re.compile(r"PollingPathWatcher|EpollSelector\.select|^\s*(Condition|Event)\.wait|time\.sleep")
     for line in lines:
         stack, _, count = line.rpartition(" ")
         try:
@@ -690,6 +699,9 @@ def summarize_profile(lines: list[str], seconds: int) -> dict:
         frames = stack.split(";")
         total += n
         leaf[re.sub(r" \((?:.*/)?([^/]*?):\d+\)$", r" (\1)", frames[-1])[:120]] += n
+        if waiting.search(frames[-1]):
+            buckets["waits py-spy sampled as active (polling watchers, epoll)"] += n
+            continue
         for label, pattern in rules:
             if pattern.search(stack):
                 buckets[label] += n
@@ -908,7 +920,7 @@ def run_load(students=(1, 10, 30), moves: int = 4, pages: tuple[str, ...] = DEFA
     from bench.common import machine
 
     report = {"when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "runs": [], "sigterm": None,
-              "machine": {}, "pyspy": pyspy}
+              "machine": {}, "pyspy": pyspy, "flags": list(EXTRA_FLAGS)}
     try:
         report["machine"] = machine()
     except Exception as exc:  # noqa: BLE001
@@ -957,6 +969,8 @@ def markdown_section(report: dict) -> str:
         "and polls included. *net* subtracts that page's idle floor (below) once per move.",
         "",
     ]
+    if report.get("flags"):
+        lines += ["**Experiment:** extra server options " + ", ".join(f"`--{f}`" for f in report["flags"]) + ".", ""]
     if report.get("machine", {}).get("load average at start"):
         m = report["machine"]
         lines += [f"Machine: {m.get('CPU', '?')}, {m.get('cores', '?')}; load average at start "
@@ -1073,12 +1087,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-sigterm", action="store_true", help="skip the SIGTERM check (N=10)")
     parser.add_argument("--py-spy", default=None, help="py-spy binary (default: found on PATH/venv/$DLE_PYSPY)")
     parser.add_argument("--no-py-spy", action="store_true")
+    parser.add_argument("--flag", action="append", default=[], metavar="OPTION=VALUE",
+                        help="extra `streamlit run` option for an experiment, e.g. runner.postScriptGC=false")
     parser.add_argument("--output", default=str(ROOT / "bench" / "LOAD.md"), help="markdown file, or - to print only")
     parser.add_argument("--json", default=None, help="also write the raw report (every move) as JSON here")
     args = parser.parse_args(argv)
     if any(n < 1 or n > 100 for n in args.students) or not 0 <= args.moves <= 20:
         parser.error("students must be 1..100 and moves 0..20")
     pyspy = None if args.no_py_spy else pyspy_binary(args.py_spy)
+    if any(f.split("=", 1)[0].lstrip("-").startswith(("server.address", "server.port", "server.enableAgentApi"))
+           for f in args.flag):
+        parser.error("--flag cannot change the address, port or agent API (loopback only)")
+    EXTRA_FLAGS[:] = args.flag
     report = run_load(tuple(args.students), args.moves, tuple(args.pages), baseline=not args.no_baseline,
                       sigterm=not args.no_sigterm, deadline_s=args.deadline,
                       baseline_deadline_s=args.baseline_deadline, pyspy=pyspy)
