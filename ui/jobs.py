@@ -23,8 +23,10 @@ through ``core.checkpoints.load_or_train``.
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
+import signal
 import threading
 import time
 import traceback
@@ -136,9 +138,8 @@ def _launch(job: Job, work: Work, scheduler: Scheduler) -> None:
 
 
 def _run(job: Job, work: Work) -> None:
-    if job.stop_event.is_set():  # stopped between leaving the queue and starting: never run it
-        _finish_cancelled(job)
-        return
+    # A stop that came as the job left the queue (or a bare ``stop_event.set()``) still runs it
+    # for one step: the work returns what it has, as a stop mid-way would.
     job.started = time.perf_counter()  # the time in the queue is not the job's
     try:
         job.result = work(job.on_step)
@@ -183,13 +184,48 @@ def shared_scheduler() -> Scheduler:
             # threading's own exit hooks run before the interpreter joins threads (and before the
             # thread pools' hooks, which are registered earlier and run in reverse order)
             register = getattr(threading, "_register_atexit", None)
-            (register or __import__("atexit").register)(shutdown)
+            (register or atexit.register)(shutdown)
         return _scheduler
 
 
-def shutdown(grace_s: float = SHUTDOWN_GRACE_S) -> None:
-    """Drop the queue, stop every running job and give them ``grace_s`` to return: a stopped
-    training is not saved, and a checkpoint write in progress finishes (it is atomic anyway)."""
+def _hook_signals() -> None:
+    """Stop every job as soon as SIGTERM/SIGINT arrives, not at exit: the server first waits for
+    its open requests, and those wait for the pages, which wait for their trainings. Signal
+    handlers can only be set on the main thread, which runs Streamlit's event loop: the handler is
+    chained there (before Streamlit's own, which it then calls). Outside ``streamlit run`` (tests,
+    scripts) there is no loop and only the exit hook remains. Called once, when this module is
+    first imported (a page's first run), so a SIGTERM during the first trainings is caught too."""
+    try:
+        from streamlit import runtime
+
+        loop = runtime.get_instance()._get_async_objs().eventloop if runtime.exists() else None
+    except Exception:  # a private attribute: without it, the exit hook still stops the jobs
+        loop = None
+    if loop is not None and not loop.is_closed():
+        loop.call_soon_threadsafe(_chain_signal_handlers)
+
+
+def _chain_signal_handlers() -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(signum)
+        if getattr(previous, "stops_jobs", False):
+            continue  # already chained
+
+        def handler(number, frame, previous=previous):
+            stop_all()
+            if callable(previous):
+                previous(number, frame)
+            elif previous == signal.SIG_DFL:
+                raise SystemExit(128 + number)
+
+        handler.stops_jobs = True
+        signal.signal(signum, handler)
+
+
+def stop_all() -> None:
+    """Drop the queue (its jobs end as cancelled) and ask every running job to stop; no waiting."""
     if _scheduler is None:
         return
     for job in list(_live_jobs):
@@ -198,6 +234,14 @@ def shutdown(grace_s: float = SHUTDOWN_GRACE_S) -> None:
         for job in list(_live_jobs):
             if job.task is task:
                 _finish_cancelled(job)
+
+
+def shutdown(grace_s: float = SHUTDOWN_GRACE_S) -> None:
+    """``stop_all``, then give running jobs ``grace_s`` to return: a stopped training is not
+    saved, and a checkpoint write in progress finishes (it is atomic anyway)."""
+    if _scheduler is None:
+        return
+    stop_all()
     _scheduler.join(grace_s)
 
 
@@ -587,3 +631,6 @@ def model_id(model) -> str:
             found = _ids[id(model)] = uuid.uuid4().hex
             weakref.finalize(model, _ids.pop, id(model), None)  # no lock: runs inside the GC
         return found
+
+
+_hook_signals()
