@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import lstm
+from core import forecasting, lstm
+from core.tables import MAX_SERIES_ROWS, parse_series, read_csv_upload
 from core.training import history_frame
 from ui.charts import loss_curves
 from ui.charts_lstm import horizon_errors_figure, series_figure, state_heatmap_figure
@@ -31,8 +32,8 @@ PERIOD_BY_FREQ = {"MS": 12, "ME": 12, "M": 12, "D": 7, "QS": 4, "QE": 4, "h": 24
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def parse_upload(data: bytes, value_col: str | None, date_col: str | None):
-    frame = lstm.read_csv_bytes(data)
-    return frame if value_col is None else lstm.parse_series(frame, value_col, date_col)
+    frame = read_csv_upload(data, max_rows=MAX_SERIES_ROWS)
+    return frame if value_col is None else parse_series(frame, value_col, date_col, min_points=lstm.MIN_POINTS)
 
 
 def data_controls() -> tuple[dict, pd.DatetimeIndex | None, str | None, str]:
@@ -142,12 +143,12 @@ version = (job.stopped, len(history))  # part of the cache keys: a stopped model
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def one_step_and_scores(_model, cfg: lstm.Config, version) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return lstm.one_step(_model, cfg), lstm.scores(_model, cfg)
+    return forecasting.one_step(_model, data), forecasting.scores(_model, data)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def multi_step(_model, cfg: lstm.Config, horizon: int, version) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return lstm.forecast(_model, cfg, horizon), lstm.horizon_errors(_model, cfg, horizon)
+    return forecasting.forecast(_model, data, horizon), forecasting.horizon_errors(_model, data, horizon)
 
 
 steps, table = one_step_and_scores(model, cfg, version)
@@ -187,7 +188,7 @@ with left:
 def state_panel() -> None:
     kinds = ["hidden", "cell"] if cfg.cell == "LSTM" else ["hidden"]
     which = st.radio("State", kinds, horizontal=True, key="lstm_state")
-    heat = lstm.state_heatmap(model, cfg, which)
+    heat = lstm.state_heatmap(model, data, which)
     st.plotly_chart(state_heatmap_figure(heat, data, dates, freq, which), key="lstm_heatmap")
     st.caption("Each column is the memory the network hands to its output layer for one prediction. Units that "
                "flip colour every season track the yearly cycle; a cell state drifting past the dashed line is "

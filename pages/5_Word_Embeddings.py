@@ -7,6 +7,7 @@ import numpy as np
 import streamlit as st
 
 from core import embeddings as emb
+from core.projection import project
 from core.training import OPTIMIZERS, history_frame
 from ui.charts_embeddings import epoch_figure, loss_with_tutorial_figure, next_word_figure, word_figure
 from ui.frame import page_frame
@@ -68,7 +69,7 @@ def controls() -> emb.Config:
 
 @st.cache_data(show_spinner="Projecting the vectors…", max_entries=32)
 def word_coords(_model, cfg: emb.Config, stamp: float, method: str, dims: int) -> np.ndarray:
-    return emb.project(emb.vectors(_model), method, dims, cfg.seed)
+    return project(emb.vectors(_model), method, dims, cfg.seed)
 
 
 @st.fragment

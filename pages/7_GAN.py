@@ -22,6 +22,7 @@ page_frame(
 )
 
 from core import digits, gan  # noqa: E402  (after the frame: set_page_config must come first)
+from core.images import mosaic, upscale  # noqa: E402
 from ui.charts_gan import judge_histogram_figure, loss_figure  # noqa: E402
 from ui.jobs import retrain_button, train_live  # noqa: E402
 
@@ -61,7 +62,7 @@ def controls() -> gan.Config:
 
 
 def show(image: np.ndarray, caption: str | None = None) -> None:
-    st.image(gan.upscale(image, 2), caption=caption)
+    st.image(upscale(image, 2), caption=caption)
 
 
 def render_preview(latest: dict) -> None:
@@ -91,7 +92,7 @@ def cached_judgement(_model, _judge, cfg: gan.Config, judge_cfg: digits.Config, 
 
 @st.cache_data(show_spinner=False)
 def cached_real_judgement(_judge, judge_cfg: digits.Config) -> dict:
-    return gan.judge_real(_judge)
+    return digits.judge_real(_judge)
 
 
 # --- panels ----------------------------------------------------------------------------------------
@@ -112,7 +113,7 @@ def film_panel(model) -> None:
         return
     step = st.select_slider("Scrub through training (iteration)", options=[int(s) for s in steps],
                             value=int(steps[-1]), key="film_step")
-    show(gan.grid_from_tiles(tiles[list(steps).index(step)]), f"Fixed noise at iteration {step}")
+    show(mosaic(tiles[list(steps).index(step)]), f"Fixed noise at iteration {step}")
     strip_steps, strip = gan.film_strip(model)
     show(strip, "Film strip: each row is one noise vector, left to right iterations "
                 + ", ".join(str(int(s)) for s in strip_steps))

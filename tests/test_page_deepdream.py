@@ -72,7 +72,7 @@ def test_bad_upload_shows_an_error_and_a_valid_one_is_dreamed(page):
 
 
 def test_vgg16_offline_shows_the_message_and_dreams_with_lite0(clear_streamlit_caches, monkeypatch, tmp_path):
-    from core import vision
+    from core import pretrained
 
     monkeypatch.setenv("DLE_FAST", "1")
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
@@ -80,7 +80,7 @@ def test_vgg16_offline_shows_the_message_and_dreams_with_lite0(clear_streamlit_c
     def offline(url, timeout=20.0):
         raise urllib.error.URLError("[Errno -2] Name or service not known")
 
-    monkeypatch.setattr(vision, "_urlopen", offline)
+    monkeypatch.setattr(pretrained, "_urlopen", offline)
     at = open_page(PAGE)
     at.selectbox(key="dd_model").set_value("vgg16").run()
     at.button(key="dd_vgg_download").click().run()
@@ -90,13 +90,13 @@ def test_vgg16_offline_shows_the_message_and_dreams_with_lite0(clear_streamlit_c
 
 def test_stop_keeps_the_dream_so_far():
     """The page's Stop button sets the job's event; the dream stops within one step and is kept."""
-    from core import deepdream, vision
+    from core import deepdream, pretrained
     from ui import dream as dream_ui
 
     cat = sample_image("chelsea")
     job = dream_ui.DreamJob(deepdream.Config(longest_side=96, octaves=3, iterations=5), "digest", "cat", cat)
     job.stop_event.set()  # pressed before the first step finished
-    dream_ui._run(job, vision.load_lite0(), cat)
+    dream_ui._run(job, pretrained.load_lite0(), cat)
     assert job.done.is_set() and job.error is None
     assert job.result.stopped and len(job.result.history) == 1
     assert job.result.pixels.shape == cat.shape and job.norms is not None
