@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import lstm
+from core import forecasting, lstm
+from core.tables import MAX_SERIES_ROWS, parse_series, read_csv_upload
 from ui.charts_lstm import horizon_errors_figure, series_figure, state_heatmap_figure
 from ui.frame import show_error
 from ui.jobs import model_id
@@ -19,8 +20,8 @@ SOURCE_LABELS = {"airline": "Airline passengers 1949-1960", "synthetic": "Synthe
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def parse_upload(data: bytes, value_col: str | None, date_col: str | None):
-    frame = lstm.read_csv_bytes(data)
-    return frame if value_col is None else lstm.parse_series(frame, value_col, date_col)
+    frame = read_csv_upload(data, max_rows=MAX_SERIES_ROWS)
+    return frame if value_col is None else parse_series(frame, value_col, date_col, min_points=lstm.MIN_POINTS)
 
 
 def data_controls() -> tuple[dict, pd.DatetimeIndex | None, str | None, str]:
@@ -72,13 +73,13 @@ def data_controls() -> tuple[dict, pd.DatetimeIndex | None, str | None, str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def one_step_and_scores(_model, model: str, cfg: lstm.Config) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return lstm.one_step(_model, cfg), lstm.scores(_model, cfg)
+def one_step_and_scores(_model, model: str, cfg: lstm.Config, _data: lstm.Prepared) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return forecasting.one_step(_model, _data), forecasting.scores(_model, _data)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def multi_step(_model, model: str, cfg: lstm.Config, horizon: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return lstm.forecast(_model, cfg, horizon), lstm.horizon_errors(_model, cfg, horizon)
+def multi_step(_model, model: str, cfg: lstm.Config, horizon: int, _data: lstm.Prepared) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return forecasting.forecast(_model, _data, horizon), forecasting.horizon_errors(_model, _data, horizon)
 
 
 # --- panels --------------------------------------------------------------------------------------------
@@ -87,7 +88,7 @@ def multi_step(_model, model: str, cfg: lstm.Config, horizon: int) -> tuple[pd.D
 @st.fragment
 def forecast_panel(model, cfg: lstm.Config, data, dates, freq, unit: str, one_step: pd.DataFrame) -> None:
     horizon = st.slider("Forecast horizon (steps past the end)", 1, 36, 24, key="lstm_horizon")
-    fc, errors = multi_step(model, model_id(model), cfg, horizon)
+    fc, errors = multi_step(model, model_id(model), cfg, horizon, data)
     st.plotly_chart(series_figure(data, dates, freq, unit, one_step.prediction.to_numpy(), fc), key="lstm_series")
     st.caption("Grey: the data; dashed line: where training data ends. Blue/orange: one-step predictions, each "
                "from the true past values. Green: the forecast past the end, where each prediction is fed back as "
@@ -100,7 +101,7 @@ def forecast_panel(model, cfg: lstm.Config, data, dates, freq, unit: str, one_st
 def state_panel(model, cfg: lstm.Config, data, dates, freq) -> None:
     kinds = ["hidden", "cell"] if cfg.cell == "LSTM" else ["hidden"]
     which = st.radio("State", kinds, horizontal=True, key="lstm_state")
-    heat = lstm.state_heatmap(model, cfg, which)
+    heat = lstm.state_heatmap(model, data, which)
     st.plotly_chart(state_heatmap_figure(heat, data, dates, freq, which), key="lstm_heatmap")
     st.caption("Each column is the memory the network hands to its output layer for one prediction. Units that "
                "flip colour every season track the yearly cycle; a cell state drifting past the dashed line is "
