@@ -74,9 +74,13 @@ def forecast(model: nn.Module, data: Prepared, horizon: int) -> pd.DataFrame:
     pred = data.scaler.inverse(recursive(model, scaled[None, -data.look_back :], horizon)[0])
     err = pd.Series(backtest_errors(model, data, horizon)).ffill().to_numpy()  # long h: last known
     n = len(data.series)
+    lower = pred - 1.96 * err
+    if (data.series >= 0).all():
+        # A count or a concentration is never negative: a symmetric band would promise values the
+        # series cannot take, so it stops at zero (the upper side stays as the backtest says).
+        lower = np.maximum(lower, 0.0)
     return pd.DataFrame({"t": np.arange(n, n + horizon), "h": np.arange(1, horizon + 1),
-                         "forecast": pred, "rmse": err, "lower": pred - 1.96 * err,
-                         "upper": pred + 1.96 * err})
+                         "forecast": pred, "rmse": err, "lower": lower, "upper": pred + 1.96 * err})
 
 
 # --- metrics and the naive baselines ---------------------------------------------------------
@@ -95,7 +99,8 @@ def mape(actual: np.ndarray, pred: np.ndarray) -> float:
 
 def horizon_errors(model: nn.Module, data: Prepared, horizon: int) -> pd.DataFrame:
     """Backtest RMSE by horizon h for the model and the two naive forecasts, from the same origins
-    in the test part: persistence repeats the last known value, seasonal naive the last known season."""
+    in the test part: persistence repeats the last known value, seasonal naive the last known season
+    (left out when the series has no season, ``data.period`` 0)."""
     y, n, m = data.series, len(data.series), max(1, data.period)
     origins = np.arange(data.n_train, n)
     rows = {"model": backtest_errors(model, data, horizon), "persistence": [], "seasonal naive": []}
@@ -107,6 +112,8 @@ def horizon_errors(model: nn.Module, data: Prepared, horizon: int) -> pd.DataFra
         good = ok & (origins + k - lag >= 0)
         rows["seasonal naive"].append(rmse(y[origins[good] + k], y[origins[good] + k - lag])
                                       if good.any() else math.nan)
+    if data.period < 1:
+        del rows["seasonal naive"]
     return pd.DataFrame(rows, index=pd.RangeIndex(1, horizon + 1, name="h"))
 
 

@@ -55,7 +55,7 @@ class Config:
     trend: float = 2.0               # synthetic: rise per step
     season: float = 40.0             # synthetic: amplitude of the seasonal sine
     noise: float = 8.0               # synthetic: standard deviation of the Gaussian noise
-    period: int = 12                 # season length: the synthetic period and the seasonal-naive lag
+    period: int = 12                 # season length: the synthetic period and the seasonal-naive lag (0: none)
     # preprocessing
     look_back: int = 12              # past values in each input window (tutorial: 2)
     train_frac: float = 0.7          # first part of the series used for training (tutorial: 70 %)
@@ -96,6 +96,8 @@ def load_series(cfg: Config) -> np.ndarray:
     if cfg.source == "airline":
         series = read_airline()["Passengers"].to_numpy(np.float64)
     elif cfg.source == "synthetic":
+        if cfg.period < 2:
+            raise SeriesError("A synthetic season needs a length of at least 2 steps.")
         series = synthetic_series(cfg.length, cfg.trend, cfg.season, cfg.noise, cfg.period, cfg.seed)
     elif cfg.source == "custom":
         series = np.asarray(cfg.values, dtype=np.float64)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,8 +67,72 @@ def csv_error():
 class ParsedCSV:
     values: np.ndarray             # (N,) float64, gaps filled
     dates: pd.DatetimeIndex | None  # the dates of the values (sorted, gaps added), or None
-    freq: str | None = None        # the dates' regular step ("MS", "D"...), if there is one
+    freq: str | None = None        # the dates' regular step as a pandas alias ("MS", "W-SAT"...), if any
     notes: list[str] = field(default_factory=list)  # what was done to the data (shown to the user)
+    frequency: str | None = None   # the same step in words: "daily", "weekly", ... (FREQUENCIES), or None
+
+    @property
+    def season(self) -> int:
+        """The season length this calendar implies (0: none, e.g. yearly data or no dates)."""
+        return SEASON_BY_FREQUENCY.get(self.frequency, 0)
+
+
+# --- calendars: which column holds dates, and how often they come -------------------------------
+
+# The season length (the seasonal-naive lag) each frequency implies: a week of days, a year of weeks,
+# months or quarters. Yearly data has no season to repeat (sunspots' ~11-year cycle is not a calendar).
+SEASON_BY_FREQUENCY = {"daily": 7, "weekly": 52, "monthly": 12, "quarterly": 4, "yearly": 0}
+FREQUENCIES = tuple(SEASON_BY_FREQUENCY)
+_STEP_DAYS = {"daily": 1.0, "weekly": 7.0, "monthly": 30.44, "quarterly": 91.31, "yearly": 365.25}
+_DATE_NAME = re.compile(r"date|time|day|week|month|year|quarter|period|datum|jahr|日期|时间|年|月", re.I)
+_QUARTER = re.compile(r"(\d{4})\s*-?\s*Q([1-4])", re.I)
+
+
+def parse_dates(column: pd.Series) -> pd.Series:
+    """A column -> datetime64 (NaT where unreadable). Reads text dates in any common format
+    ("1949-01", "Jan-1-1995", "1995/01/31"), quarters ("1959-Q1"), and numbers that are dates:
+    years (1700) and YYYYMMDD or YYYYMM integers (19580329). Other numbers are values, not dates."""
+    text = column.astype(str).str.strip().str.replace(r"\.0$", "", regex=True)
+    nat = pd.Series(pd.NaT, index=column.index, dtype="datetime64[ns]")
+    for pattern, fmt in ((r"\d{4}", "%Y"), (r"\d{8}", "%Y%m%d"), (r"\d{6}", "%Y%m")):
+        if text.str.fullmatch(pattern).mean() > 0.9:
+            dates = pd.to_datetime(text, format=fmt, errors="coerce")
+            # 4-digit numbers are years only in a plausible range (not e.g. prices 1000-9999)
+            return dates if fmt != "%Y" or dates.dt.year.between(1000, 2200).mean() > 0.9 else nat
+    if text.str.fullmatch(r"[-+]?\d*\.?\d+([eE][-+]?\d+)?").mean() > 0.5:
+        return nat
+    quarters = text.str.fullmatch(_QUARTER.pattern, case=False)
+    if quarters.mean() > 0.9:
+        parts = text.str.extract(_QUARTER)
+        months = (parts[1].astype(float) - 1) * 3 + 1
+        return pd.to_datetime({"year": parts[0].astype(float), "month": months, "day": 1}, errors="coerce")
+    return pd.to_datetime(text, errors="coerce", format="mixed")
+
+
+def guess_date_column(frame: pd.DataFrame) -> str | None:
+    """The column most likely to hold the dates: at least 90 % readable as dates, preferring one named
+    like a date (date, month, YEAR...). None when no column reads as dates."""
+    best, best_score = None, 0.0
+    for col in frame.columns:
+        readable = float(parse_dates(frame[col]).notna().mean())
+        if readable >= 0.9:
+            score = readable + (1.0 if _DATE_NAME.search(str(col)) else 0.0)
+            if score > best_score:
+                best, best_score = str(col), score
+    return best
+
+
+def infer_frequency(dates: pd.DatetimeIndex) -> str | None:
+    """"daily", "weekly", "monthly", "quarterly" or "yearly" from the median step between the
+    dates (within 15 %, so 28-31-day months count as monthly), or None for irregular or other steps."""
+    dates = pd.DatetimeIndex(dates).dropna().unique().sort_values()
+    if len(dates) < 3:
+        return None
+    step = float(np.median(np.diff(dates.values).astype("timedelta64[s]").astype(np.float64))) / 86400
+    for name, days in _STEP_DAYS.items():
+        if step > 0 and abs(math.log(step / days)) < 0.15:
+            return name
+    return None
 
 
 def _regular_dates(series: pd.Series) -> tuple[pd.Series, str | None]:
@@ -111,9 +176,7 @@ def parse_series(frame: pd.DataFrame, value_col: str, date_col: str | None = Non
     notes: list[str] = []
     dates, freq, added = None, None, 0
     if date_col:
-        # as text, so that a column of years (1949, 1950...) reads as years, not as nanoseconds
-        text_dates = frame[date_col].astype(str).str.strip()
-        parsed = pd.to_datetime(text_dates, errors="coerce", format="mixed")
+        parsed = parse_dates(frame[date_col])  # years and YYYYMMDD numbers read as dates too
         if parsed.isna().mean() > 0.1:
             raise CsvInputError(f"Column {date_col!r} does not look like dates. Choose another, or none.")
         if parsed.isna().any():
@@ -138,7 +201,8 @@ def parse_series(frame: pd.DataFrame, value_col: str, date_col: str | None = Non
     if len(values) < min_points:
         raise CsvInputError(f"Only {len(values)} usable rows; at least {min_points} are needed "
                             "to train on one part and test on another.")
-    return ParsedCSV(values.to_numpy(np.float64), dates, freq, notes)
+    frequency = infer_frequency(dates) if dates is not None else None
+    return ParsedCSV(values.to_numpy(np.float64), dates, freq, notes, frequency)
 
 
 # --- two columns as (x, y) pairs -------------------------------------------------------------

@@ -8,12 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from core import forecasting, lstm
-from core.tables import MAX_SERIES_ROWS, parse_series, read_csv_upload
+from core.tables import MAX_SERIES_ROWS, guess_date_column, parse_series, read_csv_upload
 from ui.charts_lstm import horizon_errors_figure, series_figure, state_heatmap_figure
 from ui.frame import show_error
 from ui.jobs import model_id
 
-PERIOD_BY_FREQ = {"MS": 12, "ME": 12, "M": 12, "D": 7, "QS": 4, "QE": 4, "h": 24, "H": 24}
 SOURCE_LABELS = {"airline": "Airline passengers 1949-1960", "synthetic": "Synthetic seasonal series",
                  "custom": "Upload a CSV"}
 
@@ -48,14 +47,13 @@ def data_controls() -> tuple[dict, pd.DatetimeIndex | None, str | None, str]:
     try:
         frame = parse_upload(upload.getvalue(), None, None)
         columns = [str(c) for c in frame.columns]
-        numeric = [c for c in columns if pd.to_numeric(frame[c], errors="coerce").notna().mean() > 0.9]
-        datelike = [c for c in columns if c not in numeric and
-                    pd.to_datetime(frame[c], errors="coerce", format="mixed").notna().mean() > 0.9]
+        guessed = guess_date_column(frame)  # named like a date, or holding dates, years or YYYYMMDD numbers
+        numeric = [c for c in columns if c != guessed and pd.to_numeric(frame[c], errors="coerce").notna().mean() > 0.9]
         value_col = st.sidebar.selectbox("Value column", columns, key="lstm_value_col",
                                          index=columns.index(numeric[-1]) if numeric else 0)
         options = ["(none)"] + [c for c in columns if c != value_col]
         date_col = st.sidebar.selectbox("Date column (optional)", options, key="lstm_date_col",
-                                        index=options.index(datelike[0]) if datelike and datelike[0] in options else 0)
+                                        index=options.index(guessed) if guessed in options else 0)
         parsed = parse_upload(upload.getvalue(), value_col, None if date_col == "(none)" else date_col)
     except ValueError as exc:
         show_error(exc, "This CSV cannot be used")
@@ -63,10 +61,26 @@ def data_controls() -> tuple[dict, pd.DatetimeIndex | None, str | None, str]:
         return airline
     for note in parsed.notes:
         st.warning(note, icon=":material/healing:")
-    period = st.sidebar.number_input("Season length (steps)", 1, 400, PERIOD_BY_FREQ.get(parsed.freq or "", 12),
-                                     key="lstm_period_csv", help="The lag of the seasonal-naive baseline.")
+    found = calendar_note(parsed, date_col)
+    st.sidebar.caption(found)
+    period = st.sidebar.number_input(
+        "Season length (steps, 0 = none)", 0, 400, parsed.season if parsed.dates is not None else 12,
+        key=f"lstm_period_{parsed.frequency}",  # a new calendar brings its own default
+        help="The lag of the seasonal-naive baseline: 7 for daily data (a week), 52 weekly, 12 monthly, 4 quarterly; "
+             "0 for none (yearly data). Set from the calendar found in the date column; change it if you know better.")
     return ({"source": "custom", "values": tuple(parsed.values.tolist()), "period": int(period)},
             parsed.dates, parsed.freq, value_col)
+
+
+def calendar_note(parsed, date_col: str) -> str:
+    """What the page found in the date column, in one sentence."""
+    if parsed.dates is None:
+        return "No date column: the x-axis counts rows, and the season length is yours to set."
+    span = f"{parsed.dates[0]:%Y-%m-%d} to {parsed.dates[-1]:%Y-%m-%d}"
+    if parsed.frequency is None:
+        return f"Dates in {date_col!r} ({span}) come at irregular steps: no season length could be inferred."
+    season = f"season length {parsed.season}" if parsed.season else "no season (yearly data)"
+    return f"Found **{parsed.frequency}** dates in {date_col!r}, {span}: {season}."
 
 
 # --- cached views of a trained model (keyed by its id) -----------------------------------------------
