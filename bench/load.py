@@ -45,7 +45,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -549,7 +549,7 @@ def student_run(student: int, page: str, ctx: RunContext, kinds: list[str] | Non
                 with ctx.lock:
                     ctx.not_started += len(steps) - index - 1
                 return
-    except Exception as exc:  # noqa: BLE001  a driver bug must show up in the report, not vanish
+    except Exception as exc:
         with ctx.lock:
             ctx.crashes.append(f"student {student}: {type(exc).__name__}: {exc}"[:300])
 
@@ -645,7 +645,7 @@ def checkpoints(cache: Path) -> dict:
             out["by_topic"][path.name.split("-", 1)[0]] += 1
             try:
                 torch.load(path, map_location="cpu", weights_only=True)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 out["unloadable"].append(f"{path.name}: {type(exc).__name__}")
         else:
             out["temp"].append(path.name)
@@ -820,7 +820,7 @@ def sequential_baseline(result: dict, deadline_s: float = BASELINE_DEADLINE_S,
     try:
         client = Client(server.url)
         for page in pages:
-            for i, step in enumerate([None] + retrains.get(page, [])):
+            for step in [None] + retrains.get(page, []):
                 if time.perf_counter() >= deadline:
                     break
                 move = Move(0, page, "open" if step is None else "retrain")
@@ -919,28 +919,28 @@ def run_load(students=(1, 10, 30), moves: int = 4, pages: tuple[str, ...] = DEFA
              extra_env: dict[str, str] | None = None, say=print) -> dict:
     from bench.common import machine
 
-    report = {"when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "runs": [], "sigterm": None,
+    report = {"when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "runs": [], "sigterm": None,
               "machine": {}, "pyspy": pyspy, "flags": list(EXTRA_FLAGS)}
     try:
         report["machine"] = machine()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         report["machine"] = {"error": str(exc)[:200]}
     for n in students:
         try:
             result = run_one(n, moves, pages, deadline_s, pyspy, extra_env, say)
-        except Exception as exc:  # noqa: BLE001  one failed N must not lose the others
+        except Exception as exc:
             report["runs"].append({"students": n, "failed": f"{type(exc).__name__}: {exc}"[:500]})
             continue
         if baseline:
             try:
                 result["baseline"] = sequential_baseline(result, baseline_deadline_s, extra_env, say)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 result["baseline"] = {"failed": f"{type(exc).__name__}: {exc}"[:300]}
         report["runs"].append(result)
     if sigterm:
         try:
             report["sigterm"] = sigterm_check(10, moves, pages, pyspy, extra_env, say)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             report["sigterm"] = {"failed": f"{type(exc).__name__}: {exc}"[:300]}
     return report
 
@@ -1071,7 +1071,7 @@ def main_section(quick: bool = False) -> str:
         else:
             report = run_load((1, 10, 30), pyspy=pyspy_binary())
         return markdown_section(report)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return f"## Load: a whole class on one server\n\nThe load part failed: {type(exc).__name__}: {exc}\n"
 
 
