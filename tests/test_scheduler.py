@@ -37,6 +37,7 @@ class GatedTopic(types.ModuleType):
         self.ran: list[int] = []  # seeds, in the order their training started
         self.gates: dict[int, threading.Event] = {}
         self.lock = threading.Lock()
+        self.step_seconds = 0.0
 
     def gate(self, seed: int) -> threading.Event:
         with self.lock:
@@ -52,6 +53,7 @@ class GatedTopic(types.ModuleType):
         assert self.gate(cfg.seed).wait(30), "the test never opened this training's gate"
         history = []
         for step in range(1, cfg.steps + 1):
+            time.sleep(self.step_seconds)
             record = {"step": float(step), "loss": 1.0 / step}
             history.append(record)
             if on_step is not None and on_step(step, {**record, "total_steps": float(cfg.steps)}):
@@ -177,6 +179,7 @@ def test_shutdown_drops_the_queue_and_stops_running_jobs(topic, monkeypatch):
     scheduler = Scheduler(1)
     monkeypatch.setattr(jobs, "_scheduler", scheduler)
     registry = jobs.JobRegistry(scheduler)
+    topic.step_seconds = 0.01  # 100 s unless stopped
     running = registry.get_or_start(topic, Config(seed=1, steps=10_000))
     wait_for(lambda: topic.ran == [1])
     queued = registry.get_or_start(topic, Config(seed=2))
