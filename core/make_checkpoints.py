@@ -11,7 +11,6 @@ in fp16 to keep them a few MB. A topic opts in by listing Configs in ``BUNDLE_CO
 from __future__ import annotations
 
 import argparse
-import importlib
 import time
 
 import core
@@ -22,10 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("topics", nargs="*", help="topics to rebuild (default: all that bundle)")
     args = parser.parse_args(argv)
-    modules = core.registry()
-    for extra in ("digits", "word2vec"):  # models of a page, not topics of their own (not in core.TOPICS)
-        modules[extra] = importlib.import_module(f"core.{extra}")
-    for name, module in modules.items():
+    for name, module in core.registry().items():
         configs = getattr(module, "BUNDLE_CONFIGS", ())
         if not configs or (args.topics and name not in args.topics):
             continue

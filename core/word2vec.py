@@ -37,6 +37,7 @@ from torch import nn
 from core import embeddings
 from core.device import get_device
 from core.embeddings import CorpusError, VocabularyError, analogy, nearest_neighbours, tokenize, vectors, word_id
+from core.projection import project
 from core.training import OnStep, one_cpu_thread, run_steps
 
 __all__ = ["BUNDLE_CONFIGS", "Config", "Corpus", "CorpusError", "SkipGram", "VocabularyError", "analogy",
@@ -313,9 +314,9 @@ def vocabulary(model: SkipGram) -> pd.DataFrame:
 
 def coordinates(model: SkipGram, dims: int = 2, method: str = "PCA", top: int | None = None) -> np.ndarray:
     """(V, dims) map of the vectors (or of the ``top`` most frequent words) by PCA or t-SNE: the
-    projection of core.embeddings (a PCA helper may move when PCA is consolidated in core)."""
+    projection every map of the app uses (core.projection)."""
     table = vectors(model)
-    return embeddings.project(table if top is None else table[:top], method=method, dims=dims)
+    return project(table if top is None else table[:top], method=method, dims=dims)
 
 
 def snapshot_coordinates(model: SkipGram, dims: int = 2) -> tuple[np.ndarray, np.ndarray]:

@@ -13,6 +13,7 @@ import streamlit as st
 from threadpoolctl import threadpool_limits
 
 from core import embeddings as emb, word2vec as w2v
+from core.projection import project
 from core.training import OPTIMIZERS, history_frame
 from ui.charts import loss_curves
 from ui.charts_embeddings import epoch_figure, loss_with_tutorial_figure, next_word_figure, word_figure
@@ -159,7 +160,7 @@ def metrics_row(cfg, corpus, history: list[dict]) -> None:
 @st.cache_data(show_spinner="Projecting the vectors…", max_entries=32)
 def word_coords(_model, model: str, seed: int, method: str, dims: int, ids: tuple[int, ...]) -> np.ndarray:
     with threadpool_limits(1):  # an SVD on 2 BLAS threads of a busy 2-core machine is 4-30x slower
-        return emb.project(emb.vectors(_model)[list(ids)], method, dims, seed)
+        return project(emb.vectors(_model)[list(ids)], method, dims, seed)
 
 
 def word_map_tab(model, dim: int, seed: int, source: str) -> tuple[str, pd.DataFrame, tuple[int, ...]]:
