@@ -9,6 +9,9 @@ rest wait in a FIFO queue: a waiting page shows its place in it, its Stop button
 and a queued job whose last watcher moved on leaves the queue. A worker never calls ``st.*``; it
 only writes to the ``Job`` object, which the script run polls (and redraws at most twice a second).
 
+With ``$DLE_SCHEDULER`` set, a training's work runs on a Dask cluster instead (``core.cluster``):
+the job's thread here only forwards its progress and Stop, so several app replicas share workers.
+
 Finished models are kept under a memory budget (``$DLE_MODEL_MEMORY_MB``, least recently used
 evicted first); an evicted model comes back from the disk cache. On shutdown every job is told to
 stop and the queue is dropped, so the server exits promptly without a half-written checkpoint.
@@ -41,6 +44,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 from torch import nn
 
+from core import cluster  # imports distributed only if $DLE_SCHEDULER is set
 from core.checkpoints import BUNDLED_DIR, cache_dir, config_key, load_or_train
 from core.device import get_device
 from core.scheduler import Scheduler, Task, default_workers
@@ -180,7 +184,10 @@ def shared_scheduler() -> Scheduler:
     global _scheduler
     with _scheduler_lock:
         if _scheduler is None:
-            _scheduler = Scheduler(default_workers(get_device().type))
+            # With $DLE_SCHEDULER the pool's threads only wait on the cluster, which bounds
+            # and queues the real work: enough of them that this replica never queues its own.
+            workers = cluster.APP_SLOTS if cluster.enabled() else default_workers(get_device().type)
+            _scheduler = Scheduler(workers)
             # threading's own exit hooks run before the interpreter joins threads (and before the
             # thread pools' hooks, which are registered earlier and run in reverse order)
             register = getattr(threading, "_register_atexit", None)
@@ -261,7 +268,15 @@ def _training(job: Job, module: ModuleType, persist: bool, use_bundled: bool) ->
     """The work of a training job: ``module.train`` (through the checkpoint cache unless not
     ``persist``), returning the frozen model; the job gets the full history and the source."""
     def work(on_step: OnStep):
-        if persist:
+        if cluster.enabled():  # $DLE_SCHEDULER: the same training, on a Dask worker (core/cluster.py)
+            try:
+                model, history, job.source = cluster.train_remote(
+                    module, job.cfg, on_step, persist=persist, use_bundled=use_bundled,
+                    should_stop=job.stop_event.is_set)  # a Stop while it waits on the cluster
+            except cluster.Cancelled:
+                job.cancelled = True  # like a job stopped in our own queue: nothing was trained
+                return None
+        elif persist:
             model, history, job.source = load_or_train(job.cfg, module.build_model, module.train, on_step=on_step,
                                                        device=get_device(), use_bundled=use_bundled)
         else:
