@@ -22,20 +22,40 @@ from tests.conftest import ROOT
 
 @pytest.fixture(scope="module")
 def dask_cluster(tmp_path_factory):
-    from distributed import LocalCluster
+    """A scheduler and two workers as separate processes on loopback, as on real machines (and so
+    nothing of the cluster stays allocated in the test process for later memory tests)."""
+    from tests.e2e.live import free_port
 
-    with pytest.MonkeyPatch.context() as mp:
-        # set before the workers start: their processes inherit it (the shared checkpoint store)
-        mp.setenv(checkpoints.ENV_VAR, str(tmp_path_factory.mktemp("shared-ckpt")))
-        mp.setenv("OMP_NUM_THREADS", "1")
-        local = LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
-                             dashboard_address=None)
-        mp.setenv(cluster.ENV_VAR, local.scheduler_address)
-        try:
-            yield local
-        finally:
-            cluster.close_clients()
-            local.close()
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT),
+               # set before the workers start: their processes inherit it (the shared checkpoint store)
+               **{checkpoints.ENV_VAR: str(tmp_path_factory.mktemp("shared-ckpt"))})
+    dask = [sys.executable, "-m", "distributed.cli"]
+    procs = [subprocess.Popen([*dask[:2], "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port",
+                               str(port), "--no-dashboard"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    procs += [subprocess.Popen([*dask[:2], "distributed.cli.dask_worker", address, "--nthreads", "1",
+                                "--nworkers", "1", "--no-dashboard", "--host", "127.0.0.1"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+    try:
+        from distributed import Client
+
+        with Client(address, timeout=60) as client:  # wait until both workers have joined
+            client.wait_for_workers(2, timeout=120)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv(cluster.ENV_VAR, address)
+            mp.setenv(checkpoints.ENV_VAR, env[checkpoints.ENV_VAR])
+            yield address
+    finally:
+        cluster.close_clients()
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def registry():
