@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from core import points
 from core.device import get_device
 from core.training import OnStep, fit, make_optimizer, one_cpu_thread, seed_everything
 
@@ -33,6 +34,7 @@ class Config:
     noise: float = 1.0  # std of Gaussian noise added to the cubic's y
     x_data: tuple[float, ...] = ()  # custom data (e.g. from a CSV), as tuples so the Config hashes
     y_data: tuple[float, ...] = ()
+    points: tuple[tuple[float, float, float], ...] = ()  # hand-placed (x, y, is_test) rows (core.points)
     degree: int = 3  # polynomial degree d: features [x, x², ..., x^d]
     optimizer: str = "Adam"
     lr: float = 0.1
@@ -62,6 +64,9 @@ class Data:
 
 def make_data(cfg: Config) -> Data:
     """The points for ``cfg``, split into train and test with ``data_seed``."""
+    if cfg.points:  # the learner's own points replace the data set's, with their own test marks
+        (train, test), truth = points.split(cfg.points), CUBIC_COEFFS if cfg.dataset == "cubic" else None
+        return Data(train[:, 0], train[:, 1], test[:, 0], test[:, 1], truth)
     rng = np.random.default_rng(cfg.data_seed)
     truth = None
     if cfg.dataset == "tutorial":

