@@ -63,3 +63,28 @@ def test_boundary_table_edit_far_point_is_clipped_and_the_boundary_follows(serve
     screenshot(page, "peers_boundary_edited")
     assert [p for p in page_problems(page) if "stException" in p] == []
     assert after != before, "the boundary chart looks the same after moving a point"
+
+
+def decoded_src(page) -> str:
+    image = page.locator('[data-testid="stImage"]').filter(has_text="Decoded from the").first
+    return image.locator("img").get_attribute("src")
+
+
+def test_autoencoder_click_on_the_plane_decodes_that_code(server, page):
+    page.goto(f"{server.url}/Autoencoder")
+    wait_idle(page)
+    chart = page.locator(".st-key-ae_plane_pick")
+    chart.scroll_into_view_if_needed()
+    page.wait_for_timeout(1000)
+    centre = decoded_src(page)
+    area = chart.locator(".nsewdrag").first.bounding_box()  # plotly's plotting area
+    sources = []
+    for fx, fy in ((0.25, 0.3), (0.75, 0.7)):
+        page.mouse.click(area["x"] + fx * area["width"], area["y"] + fy * area["height"])
+        page.get_by_text("Decoded from the code you clicked").first.wait_for(timeout=60_000)
+        wait_idle(page)
+        page.wait_for_timeout(500)
+        sources.append(decoded_src(page))
+    screenshot(page, "peers_autoencoder_picked")
+    assert [p for p in page_problems(page) if "stException" in p] == []
+    assert sources[0] != centre and sources[1] != sources[0], "two clicks must decode two different digits"
