@@ -88,3 +88,23 @@ def test_autoencoder_click_on_the_plane_decodes_that_code(server, page):
     screenshot(page, "peers_autoencoder_picked")
     assert [p for p in page_problems(page) if "stException" in p] == []
     assert sources[0] != centre and sources[1] != sources[0], "two clicks must decode two different digits"
+
+
+def test_gan_latent_slider_morphs_the_digits(server, page):
+    page.goto(f"{server.url}/GAN")
+    wait_idle(page)
+    samples = page.locator('[data-testid="stImage"]').filter(has_text="8 samples, each moved by").first
+    samples.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    before_src, before_png = samples.locator("img").get_attribute("src"), samples.screenshot()
+    # Streamlit 1.67 draws a slider's thumb as an <input> (older versions: role="slider")
+    thumb = page.locator('.st-key-gan_dir0 input, .st-key-gan_dir0 [role="slider"]').first
+    thumb.focus()
+    thumb.press("End")  # the slider's end: three standard deviations along direction 1
+    page.get_by_text("8 samples, each moved by (+3, +0, +0, +0)").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    samples = page.locator('[data-testid="stImage"]').filter(has_text="8 samples, each moved by").first
+    after_src, after_png = samples.locator("img").get_attribute("src"), samples.screenshot()
+    screenshot(page, "peers_gan_latent")
+    assert [p for p in page_problems(page) if "stException" in p] == []
+    assert after_src != before_src and after_png != before_png, "the digits did not change with the slider"
