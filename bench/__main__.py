@@ -12,6 +12,7 @@ What it runs:
    each page's first view by deep link (default training included, unless a checkpoint ships),
    and the server's peak RSS after visiting every page.
 3. Re-render latency after a slider change on each page (AppTest, models cached, full script run).
+4. Load (bench/load.py): N = 1, 10, 30 students on one server through the agent API (skip: --no-load).
 
 Each part is guarded: a failing topic or measure becomes a row that says so, never a lost table.
 """
@@ -35,7 +36,7 @@ if str(ROOT) not in sys.path:
 
 from bench.common import RERENDER_SLIDERS, machine, rerender_latency, row, verdict  # noqa: E402
 
-SKIP_MODULES = {"common", "__main__", "__init__"}
+SKIP_MODULES = {"common", "__main__", "__init__", "load"}  # load: its own section, below
 PAGE_ORDER = ("foundation", "regression", "logistic", "cnn", "vision", "lstm", "embeddings", "autoencoder",
               "gan", "deepdream")  # the app's page order; any other module follows alphabetically
 
@@ -205,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", default=None, help="topic benchmarks to run (default: all)")
     parser.add_argument("--no-app", action="store_true", help="skip the app-level measures")
     parser.add_argument("--no-topics", action="store_true", help="skip the bench/<topic>.py modules")
+    parser.add_argument("--no-load", action="store_true", help="skip the load part (bench/load.py)")
     parser.add_argument("--output", default=str(ROOT / "bench" / "RESULTS.md"))
     args = parser.parse_args(argv)
 
@@ -248,7 +250,17 @@ def main(argv: list[str] | None = None) -> int:
         rows += latency
         _print(latency)
 
+    load_md = ""
+    if not args.no_app and not args.no_load:  # N students on one server (bench/load.py)
+        from bench.load import main_section
+
+        start = time.perf_counter()
+        load_md = main_section(quick=args.quick)
+        timings["load: a whole class on one server (bench/load.py)"] = time.perf_counter() - start
     _write(args, rows, info, timings)
+    if load_md:
+        with open(args.output, "a", encoding="utf-8") as out:
+            out.write("\n" + load_md)
     print(f"wrote {args.output}")
     return 0
 

@@ -33,9 +33,9 @@ LAYER_BLOCK = 11
 
 def _tutorial_modules(backbone) -> list[torch.nn.Module]:
     """The tutorial's ``modulelist``: the network's top-level stages in forward order, up to the layer."""
-    from core import vision
+    from core import pretrained
 
-    unfrozen = vision.load_lite0().model  # a second copy: the tutorial never freezes its VGG
+    unfrozen = pretrained.load_lite0().model  # a second copy: the tutorial never freezes its VGG
     for p in unfrozen.parameters():
         p.requires_grad_(True)
     return [unfrozen.stem, *list(unfrozen.blocks)[: LAYER_BLOCK + 1]]
@@ -88,10 +88,10 @@ def _split_tutorial(modules, x, n: int) -> tuple[float, float]:
 
 
 def run(quick: bool = False) -> list[dict]:
-    from core import deepdream, vision
+    from core import deepdream, pretrained
     from core.images import sample_image
 
-    backbone = vision.load_lite0()
+    backbone = pretrained.load_lite0()
     cfg = deepdream.Config()
     cat = sample_image("chelsea")
     size = deepdream.octave_sizes(*cat.shape[:2], cfg)[-1]  # the default's largest octave, 512x341

@@ -123,7 +123,7 @@ def score(generator: nn.Module, judge: nn.Module) -> float:
     generator.eval()
     with torch.no_grad():
         z = gan.sample_noise(500, NOISE, seed=12345)
-        return gan.judge(judge, generator(z))["score"]
+        return digits.judge(judge, generator(z))["score"]
 
 
 def run(quick: bool = False) -> list[dict]:

@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from bench.common import row, verdict
-from core import lstm
+from core import forecasting, lstm
 from core.training import one_cpu_thread
 
 
@@ -106,7 +106,7 @@ def ours_until(cfg: lstm.Config, target_rmse: float | None, y: np.ndarray):
         pred = metrics.get("pred")
         if target_rmse is None or pred is None:
             return None
-        rmse = lstm.rmse(y[TRAIN_POS], pred[TRAIN_POS - first_target])
+        rmse = forecasting.rmse(y[TRAIN_POS], pred[TRAIN_POS - first_target])
         if rmse <= target_rmse:
             reached[0] = clock() - start
             return True
@@ -126,13 +126,13 @@ def run(quick: bool = False) -> list[dict]:
     # so the ratio compares the training loops, not OpenMP's behaviour on a busy machine
     with one_cpu_thread(torch.device("cpu")):
         base_pred, base_loss, base_time = tutorial_loop(y, epochs)
-    base_train = lstm.rmse(y[TRAIN_POS], base_pred[TRAIN_POS - 2])
-    base_test = lstm.rmse(y[TEST_POS], base_pred[TEST_POS - 2])
+    base_train = forecasting.rmse(y[TRAIN_POS], base_pred[TRAIN_POS - 2])
+    base_test = forecasting.rmse(y[TEST_POS], base_pred[TEST_POS - 2])
 
     cfg = lstm.Config()
     model, _, default_time = ours_until(cfg, None, y)
-    our_test = lstm.scores(model, cfg)["RMSE"].iloc[0]
-    naive = lstm.scores(model, cfg)["RMSE"].iloc[1:]
+    table = forecasting.scores(model, lstm.prepare(cfg))
+    our_test, naive = table["RMSE"].iloc[0], table["RMSE"].iloc[1:]
     # the same run continued (no schedule: the first 300 epochs are the default's) until it fits
     # the training months as closely as the tutorial's final model
     long_cfg = dataclasses.replace(cfg, epochs=3000)  # reports every 30 epochs

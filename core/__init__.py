@@ -24,11 +24,15 @@ from types import ModuleType
 # (a user's own setting wins).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-# The topic modules, in the order the app presents them. Each follows the contract above.
+# The topic modules, in tutorial order. Each follows the contract above; the contract test and
+# core.make_checkpoints iterate over them. This is not the list of pages (ui.frame.PAGES is): digits
+# has no page of its own (its CNN serves the CNN and GAN pages), and cnn and deepdream train nothing
+# (TRAINABLE = False).
 TOPICS: tuple[str, ...] = (
     "regression",
     "logistic",
     "cnn",
+    "digits",
     "lstm",
     "embeddings",
     "autoencoder",

@@ -24,8 +24,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from core.device import get_device
-from core.mnist import SOURCES, image_grid, load_digits, to_uint8
+from core.device import get_device, model_device
+from core.images import mosaic
+from core.mnist import SOURCES, load_digits, to_uint8
+from core.projection import pca
 from core.training import OnStep, fit, make_optimizer, seed_everything
 
 MODELS: tuple[str, ...] = ("mlp", "conv", "vae")
@@ -210,14 +212,10 @@ def train(cfg: Config, *, on_step: OnStep | None = None) -> tuple[nn.Module, lis
 
 # --- helpers for the page (numpy in, numpy out) ----------------------------------------------
 
-def _device_of(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
-
-
 @torch.no_grad()
 def encode(model: nn.Module, images: torch.Tensor, batch_size: int = 1000) -> np.ndarray:
     """Images (N, 1, 28, 28) in [-1, 1] -> codes (N, code_dim) float32 (the VAE's mean)."""
-    device = _device_of(model)
+    device = model_device(model)
     chunks = [model.encode(images[i : i + batch_size].to(device)).float().cpu()
               for i in range(0, len(images), batch_size)]
     return torch.cat(chunks).numpy()
@@ -228,7 +226,7 @@ def decode(model: nn.Module, codes: np.ndarray) -> np.ndarray:
     """Codes (K, code_dim) -> uint8 digits (K, 28, 28)."""
     z = torch.as_tensor(np.asarray(codes, dtype=np.float32)).reshape(-1, model.code_dim)
     dtype = next(model.parameters()).dtype
-    return to_uint8(model.decode(z.to(_device_of(model), dtype)))
+    return to_uint8(model.decode(z.to(model_device(model), dtype)))
 
 
 def reconstruct(model: nn.Module, images: torch.Tensor) -> np.ndarray:
@@ -239,8 +237,8 @@ def reconstruct(model: nn.Module, images: torch.Tensor) -> np.ndarray:
 @torch.no_grad()
 def comparison_grid(model: nn.Module, images: torch.Tensor) -> np.ndarray:
     """One uint8 mosaic: the N images (N, 1, 28, 28) in the top row, their reconstructions below."""
-    recon = model.decode(model.encode(images.to(_device_of(model))))  # the VAE decodes its mean
-    return image_grid(torch.cat([images.cpu(), recon.float().cpu()]), ncols=len(images))
+    recon = model.decode(model.encode(images.to(model_device(model))))  # the VAE decodes its mean
+    return mosaic(to_uint8(torch.cat([images.cpu(), recon.float().cpu()])), ncols=len(images))
 
 
 @dataclass(frozen=True)
@@ -274,15 +272,9 @@ class LatentView:
 
 def latent_view(model: nn.Module, images: torch.Tensor, labels: torch.Tensor | np.ndarray) -> LatentView:
     codes = encode(model, images)  # (N, D)
-    labels = np.asarray(labels)
-    dim = codes.shape[1]
-    if dim == 3:
-        return LatentView(codes, labels, np.zeros(3, np.float32), np.eye(3, dtype=np.float32), 1.0)
-    mean = codes.mean(0)
-    _, s, vt = np.linalg.svd(codes - mean, full_matrices=False)  # rows of vt: principal directions
-    explained = float((s[:3] ** 2).sum() / max((s**2).sum(), 1e-12))
-    axes = vt[:3].astype(np.float32)
-    return LatentView(((codes - mean) @ axes.T).astype(np.float32), labels, mean.astype(np.float32), axes, explained)
+    view = pca(codes, 3)  # 3-D codes: the identity, the view is the code itself
+    return LatentView(view.points.astype(np.float32), np.asarray(labels), view.mean.astype(np.float32),
+                      view.axes.astype(np.float32), view.explained)
 
 
 def decode_points(model: nn.Module, view: LatentView, points: np.ndarray) -> np.ndarray:

@@ -1,6 +1,6 @@
 """What a trained CNN sees (tutorial 4.2-4.5): feature maps, filters, predictions, size arithmetic.
 
-The page runs a pretrained backbone from core.vision on a photo and shows, for any layer:
+The page runs a pretrained backbone (core.pretrained) on a photo and shows, for any layer:
 
 - the k most active channels of that layer (each channel is one filter's response map);
 - one channel laid over the photo as a heatmap, to see *where* it fires;
@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from core.vision import Backbone, LayerInfo, same_padding_total
+from core.images import mosaic
+from core.vision import Backbone, LayerInfo
 
 TRAINABLE = False
 SCALES = ("per map", "shared")
@@ -39,7 +40,7 @@ def default_layer(backbone: Backbone) -> str:
 
 @dataclass(frozen=True)
 class Config:
-    model: str = "lite0"  # see core.vision.MODELS
+    model: str = "lite0"  # see core.pretrained.MODELS
     layer: str = "blocks.2.expand.act"  # an early layer: edges and colour blobs still readable
     top_k: int = 8  # how many of the most active channels to show
     scale: str = "per map"  # colour scale of the grid: each map its own range, or one for all
@@ -138,27 +139,24 @@ def overlay(pixels: np.ndarray, fmap: np.ndarray, alpha: float = 0.6) -> np.ndar
 
 
 def filter_tiles(weight: torch.Tensor, tile: int = 24, pad: int = 2, ncols: int = 8) -> np.ndarray:
-    """First-layer filters (N, C, F, F) -> one RGB uint8 mosaic; each filter stretched to 0..255
-    on its own, enlarged to ``tile`` px (nearest, so single weights stay visible)."""
+    """First-layer filters (N, C, F, F) -> one RGB uint8 mosaic on white; each filter stretched to
+    0..255 on its own, enlarged to ``tile`` px (nearest, so single weights stay visible)."""
     w = weight.detach().float().cpu().numpy()
     if w.shape[1] == 1:
         w = np.repeat(w, 3, axis=1)
-    w = w[:, :3]
-    lo = w.min(axis=(1, 2, 3), keepdims=True)
-    hi = w.max(axis=(1, 2, 3), keepdims=True)
-    w = ((w - lo) / np.maximum(hi - lo, 1e-8) * 255).round().astype(np.uint8).transpose(0, 2, 3, 1)
+    w = w[:, :3].transpose(0, 2, 3, 1)  # (N, F, F, 3)
     rep = max(1, tile // w.shape[1])
     w = w.repeat(rep, axis=1).repeat(rep, axis=2)  # (N, tile, tile, 3)
-    n, h, wd = w.shape[:3]
-    nrows = -(-n // ncols)
-    grid = np.full((nrows * (h + pad) + pad, ncols * (wd + pad) + pad, 3), 255, dtype=np.uint8)
-    for i in range(n):
-        r, c = divmod(i, ncols)
-        grid[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (wd + pad): pad + c * (wd + pad) + wd] = w[i]
-    return grid
+    return mosaic(w, ncols=ncols, pad=pad, pad_value=255, scale_each=True)
 
 
 # --- size arithmetic (tutorial 4.2.1) ----------------------------------------------------------
+
+
+def same_padding_total(size: int, kernel: int, stride: int, dilation: int = 1) -> int:
+    """TensorFlow 'SAME' padding (both sides together) so that the output is ceil(size / stride)."""
+    out = math.ceil(size / stride)
+    return max((out - 1) * stride + (kernel - 1) * dilation + 1 - size, 0)
 
 
 def _block_stride(backbone: Backbone, name: str) -> int:

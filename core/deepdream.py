@@ -28,15 +28,16 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from core.images import as_rgb_uint8
 from core.training import OnStep
-from core.vision import Backbone, as_rgb_uint8
+from core.vision import Backbone
 
 TRAINABLE = False
 
 
 @dataclass(frozen=True)
 class Config:
-    model: str = "lite0"  # see core.vision.MODELS
+    model: str = "lite0"  # see core.pretrained.MODELS
     layer: str = "blocks.11"  # EfficientNet-Lite0's first 192-channel block: eyes and animal faces
     channel: int = -1  # -1: the whole layer; else one channel of it
     iterations: int = 10  # gradient steps per octave (Google's notebook: 10)

@@ -48,3 +48,9 @@ def describe_device(device: torch.device | None = None) -> dict[str, str]:
         "torch": str(torch.__version__),
         "threads": str(torch.get_num_threads()),
     }
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    """Where a model's weights live. Inputs are moved there, never the model: a cached model is
+    shared by every session and must not be moved by one of them."""
+    return next(model.parameters()).device

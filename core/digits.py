@@ -2,7 +2,8 @@
 
 Four conv-BN-ReLU blocks (16, 32, 64, 128 channels, 3x3 kernels, no padding) with 2x2 max-pooling
 after the second and fourth, then 1024-128-10 fully connected. One model serves two pages: the CNN
-page shows its feature maps, and the GAN page uses it as the judge of generated digits.
+page shows its feature maps, and the GAN page uses it as the judge of generated digits (``judge``:
+which digits, how sure, how varied). It has no page of its own, but follows the topic contract.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from core.device import get_device
+from core.device import get_device, model_device
 from core.mnist import load_digits
 from core.training import OnStep, fit, make_optimizer, seed_everything
+
+N_JUDGED = 500  # samples the judge labels for the GAN page's quality meter
 
 
 @dataclass(frozen=True)
@@ -88,10 +91,13 @@ def train(cfg: Config, *, on_step: OnStep | None = None) -> tuple[DigitsCNN, lis
     return model, result.history
 
 
+# --- the judge of generated digits --------------------------------------------------------
+
+
 @torch.no_grad()
 def predict_proba(model: nn.Module, images: torch.Tensor, batch_size: int = 500) -> np.ndarray:
     """Images (N, 1, 28, 28) in [-1, 1] -> class probabilities (N, 10) as numpy."""
-    device = next(model.parameters()).device
+    device = model_device(model)
     model.eval()
     chunks = [F.softmax(model(images[i : i + batch_size].to(device)), dim=1).cpu()
               for i in range(0, len(images), batch_size)]
@@ -118,3 +124,20 @@ def classifier_score(probs: np.ndarray) -> dict[str, float]:
     }
 
 
+def judge(classifier: nn.Module, images: torch.Tensor) -> dict[str, object]:
+    """Label ``images`` (N, 1, 28, 28) in [-1, 1] with the digits CNN.
+
+    Returns ``hist`` (10,) fraction of samples per predicted digit (the mode-collapse meter: a
+    collapsed generator piles into a few bars), ``labels`` (N,), and classifier_score's
+    confidence, label_entropy and score (1 = useless, 10 = every digit equally common and sure).
+    """
+    probs = predict_proba(classifier, images)  # (N, 10)
+    labels = probs.argmax(1)
+    scores = classifier_score(probs)
+    scores["label_entropy"] = max(0.0, scores["label_entropy"])  # -0.0 for a single label reads oddly
+    return {"hist": np.bincount(labels, minlength=10) / len(labels), "labels": labels, **scores}
+
+
+def judge_real(classifier: nn.Module, n: int = N_JUDGED, data_seed: int = 0) -> dict[str, object]:
+    """judge() on ``n`` held-out real digits: the ceiling a perfect generator would reach."""
+    return judge(classifier, load_digits(data_seed).test_x[:n])

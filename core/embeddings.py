@@ -30,7 +30,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from core.device import get_device
+from core.device import get_device, model_device
+from core.projection import pca
 from core.training import OnStep, fit, make_optimizer, one_cpu_thread, seed_everything
 
 SONNET_PATH = Path(__file__).resolve().parent.parent / "assets" / "sonnet.txt"
@@ -254,7 +255,7 @@ def train(cfg: Config, *, on_step: OnStep | None = None) -> tuple[NGramLM, list[
         model.take_snapshot(step)
         if on_step is None:
             return None
-        preview = {"embedding_2d": pca_basis(model.embed.weight.detach().cpu().numpy())[2]}
+        preview = {"embedding_2d": pca(model.embed.weight.detach().cpu().numpy()).points}
         return on_step(step, {**metrics, **preview})
 
     with one_cpu_thread(device):
@@ -270,50 +271,14 @@ def vectors(model: NGramLM) -> np.ndarray:
     return model.embed.weight.detach().float().cpu().numpy()
 
 
-def pca_basis(points: np.ndarray, dims: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(mean (D,), components (dims, D), projected (N, dims)); signs fixed so plots do not flip.
-    When D <= dims the raw coordinates are kept (zero-padded): nothing to project."""
-    n, d = points.shape
-    mean = points.mean(0)
-    if d <= dims:
-        comps = np.eye(dims, d)
-        return mean * 0, comps, points @ comps.T
-    _, _, vt = np.linalg.svd(points - mean, full_matrices=False)
-    comps = vt[:dims]
-    comps = comps * np.sign(comps[np.arange(len(comps)), np.abs(comps).argmax(1)])[:, None]
-    if len(comps) < dims:  # fewer points than dims
-        comps = np.vstack([comps, np.zeros((dims - len(comps), d))])
-    return mean, comps, (points - mean) @ comps.T
-
-
-def project(points: np.ndarray, method: str = "PCA", dims: int = 2, seed: int = 0) -> np.ndarray:
-    """(V, D) -> (V, dims) by PCA or t-SNE (scikit-learn); raw coordinates when D <= dims."""
-    if dims not in (2, 3):
-        raise ValueError(f"dims must be 2 or 3, got {dims}")
-    if points.shape[1] <= dims or method == "PCA":
-        return pca_basis(points, dims)[2]
-    if method != "t-SNE":
-        raise ValueError(f"Unknown projection {method!r}; choose PCA or t-SNE")
-    from sklearn.manifold import TSNE
-    from threadpoolctl import threadpool_limits
-
-    perplexity = float(min(30.0, max(2.0, (len(points) - 1) / 3)))
-    if len(points) <= perplexity + 1:
-        return pca_basis(points, dims)[2]
-    tsne = TSNE(n_components=dims, perplexity=perplexity, init="pca", random_state=seed, metric="cosine")
-    # One OpenMP thread: on a busy 2-core machine, 2 threads made 86 words take 37 s instead of 1 s.
-    with threadpool_limits(1):
-        return tsne.fit_transform(points.astype(np.float64))
-
-
 def snapshot_projection(model: NGramLM, dims: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """Recorded epochs (S,) and every snapshot projected with ONE PCA basis (S, V, dims), fitted on
     all snapshots together, so a word's movement between epochs is real movement, not a new axis."""
     taken = model.snapshot_epochs.cpu().numpy() >= 0
     snaps = model.snapshots.detach().float().cpu().numpy()[taken]  # (S, V, D)
     s, v, d = snaps.shape
-    mean, comps, _ = pca_basis(snaps.reshape(s * v, d), dims)
-    coords = (snaps - mean) @ comps.T
+    basis = pca(snaps.reshape(s * v, d), dims)
+    coords = (snaps - basis.mean) @ basis.axes.T  # (S, V, dims)
     return model.snapshot_epochs.cpu().numpy()[taken].astype(int), coords
 
 
@@ -370,7 +335,7 @@ def predict_next(model: NGramLM, context: str, k: int = 5) -> Prediction:
         raise VocabularyError(f"Type at least {n} word(s): the model reads the last {n} words "
                               f"to predict the next (got {len(words)}).")
     words = words[-n:]
-    ids = torch.tensor([[word_id(model, w) for w in words]], device=model.embed.weight.device)
+    ids = torch.tensor([[word_id(model, w) for w in words]], device=model_device(model))
     probs = model(ids).exp()[0].cpu().numpy()
     order = np.argsort(-probs, kind="stable")[:k]
     return Prediction(tuple(words), pd.DataFrame({"word": [model.vocab[j] for j in order],

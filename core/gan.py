@@ -15,10 +15,6 @@ The trained model keeps the generator only (the discriminator is thrown away aft
 not needed to sample, and it would double the checkpoint), plus a ``film`` buffer: the fixed-noise
 sample tiles taken every ``preview_every`` steps, so the page can scrub through training afterwards,
 also after a reload from a checkpoint.
-
-Bundled defaults (assets/checkpoints/, fp16) are regenerated with:
-
-    .venv/bin/python -m core.make_checkpoints gan
 """
 
 from __future__ import annotations
@@ -26,13 +22,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from core.device import get_device
-from core.mnist import image_grid, load_digits, to_uint8
-from core.training import OnStep, batch_indices, make_optimizer, run_steps, seed_everything
+from core.device import get_device, model_device
+from core.digits import N_JUDGED, judge
+from core.images import mosaic
+from core.mnist import load_digits, to_uint8
+from core.training import OnStep, batch_indices, history_frame, make_optimizer, run_steps, seed_everything
 
 KINDS: tuple[str, ...] = ("gan", "lsgan", "dcgan")
 KIND_LABELS = {"gan": "MLP GAN (BCE loss)", "lsgan": "Least-squares GAN (MLP)", "dcgan": "DCGAN (convolutional)"}
@@ -40,7 +39,6 @@ KIND_LABELS = {"gan": "MLP GAN (BCE loss)", "lsgan": "Least-squares GAN (MLP)", 
 # ~50 it/s there, DCGAN ~3 it/s) and already gives recognisable digits.
 DEFAULT_ITERATIONS = {"gan": 2500, "lsgan": 2500, "dcgan": 250}
 PREVIEW_COUNT = 64  # fixed-noise samples in each preview (an 8x8 grid)
-N_JUDGED = 500  # samples the digit classifier labels for the quality meter
 
 
 class GANConfigError(ValueError):
@@ -90,8 +88,9 @@ def validate(cfg: Config) -> None:
         raise GANConfigError(f"The learning rate must be between 0 and 1 (got {cfg.lr:g}).")
 
 
-# BUNDLE_CONFIGS is read by core.make_checkpoints. Only the page's default (DCGAN) is shipped: its
-# generator alone is 6.5 M weights (13 MB in fp16); the MLP GANs train in about a minute.
+# Shipped in assets/checkpoints (fp16), regenerated with `python -m core.make_checkpoints gan`. Only
+# the page's default (DCGAN) is: its generator alone is 6.5 M weights (13 MB in fp16); the MLP GANs
+# train in about a minute.
 BUNDLE_CONFIGS = (Config.default("dcgan"),)
 
 
@@ -252,7 +251,7 @@ def train(cfg: Config, *, on_step: OnStep | None = None) -> tuple[Generator, lis
     tiles = _snapshot(model)
     model.film[0] = torch.from_numpy(tiles).to(device)
     model.film_steps[0] = 0
-    preview = grid_from_tiles(tiles)
+    preview = mosaic(tiles)  # (H, W) uint8
 
     def step(it: int) -> dict[str, object]:
         nonlocal frame, preview
@@ -276,7 +275,7 @@ def train(cfg: Config, *, on_step: OnStep | None = None) -> tuple[Generator, lis
             tiles = _snapshot(model)
             model.film[frame] = torch.from_numpy(tiles).to(device)
             model.film_steps[frame] = it
-            preview = grid_from_tiles(tiles)
+            preview = mosaic(tiles)
         return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "samples": preview}
 
     result = run_steps(step, cfg.iterations, on_step=on_step, lr=cfg.lr, finite_keys=("d_loss", "g_loss"))
@@ -285,11 +284,6 @@ def train(cfg: Config, *, on_step: OnStep | None = None) -> tuple[Generator, lis
 
 
 # --- sampling helpers (numpy out, for the page) ----------------------------------------------
-
-
-def grid_from_tiles(tiles: np.ndarray, ncols: int = 8) -> np.ndarray:
-    """uint8 tiles (N, 28, 28) -> one uint8 mosaic (H, W)."""
-    return image_grid(torch.from_numpy(np.asarray(tiles)).float().unsqueeze(1) / 127.5 - 1, ncols=ncols)
 
 
 def film_frames(model: Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -306,7 +300,7 @@ def generate(model: Generator, n: int, seed: int) -> torch.Tensor:
     """(n, 1, 28, 28) samples in [-1, 1] from the noise of ``seed`` (same seed, same digits)."""
     if n < 1:
         raise GANConfigError("Ask for at least one sample.")
-    device = next(model.parameters()).device
+    device = model_device(model)
     model.eval()
     z = sample_noise(n, model.noise_dim, seed=seed, device=device)
     return model(z).cpu()
@@ -314,7 +308,7 @@ def generate(model: Generator, n: int, seed: int) -> torch.Tensor:
 
 def sample_grid(model: Generator, seed: int, n: int = 64, ncols: int = 8) -> np.ndarray:
     """uint8 mosaic of ``n`` samples for ``seed``."""
-    return image_grid(generate(model, n, seed), ncols=ncols)
+    return mosaic(to_uint8(generate(model, n, seed)), ncols=ncols)
 
 
 @torch.no_grad()
@@ -324,61 +318,34 @@ def interpolate(model: Generator, seed_a: int, seed_b: int, steps: int = 10, row
     continuous map from noise to digits rather than memorising a few images."""
     if steps < 2:
         raise GANConfigError("An interpolation needs at least 2 steps.")
-    device = next(model.parameters()).device
+    device = model_device(model)
     model.eval()
     za = sample_noise(rows, model.noise_dim, seed=seed_a, device=device)  # (rows, D)
     zb = sample_noise(rows, model.noise_dim, seed=seed_b, device=device)
     t = torch.linspace(0, 1, steps, device=device).view(1, steps, 1)
     z = (za.unsqueeze(1) * (1 - t) + zb.unsqueeze(1) * t).reshape(rows * steps, -1)  # (rows*steps, D)
-    return image_grid(model(z).cpu(), ncols=steps)
+    return mosaic(to_uint8(model(z)), ncols=steps)
 
 
 def real_grid(n: int = 64, seed: int = 0, data_seed: int = 0, ncols: int = 8) -> np.ndarray:
     """uint8 mosaic of ``n`` held-out real digits, for the side-by-side comparison."""
     test_x = load_digits(data_seed).test_x
     idx = torch.randperm(len(test_x), generator=torch.Generator().manual_seed(seed))[:n]
-    return image_grid(test_x[idx], ncols=ncols)
-
-
-# --- quality: the digits CNN as judge ----------------------------------------------------------
-
-
-def judge(classifier: nn.Module, images: torch.Tensor) -> dict[str, object]:
-    """Label ``images`` (N, 1, 28, 28) with the digits CNN.
-
-    Returns ``hist`` (10,) fraction of samples per predicted digit (the mode-collapse meter: a
-    collapsed generator piles into a few bars), ``labels`` (N,), and core.digits.classifier_score's
-    confidence, label_entropy and score (1 = useless, 10 = every digit equally common and sure).
-    """
-    from core.digits import classifier_score, predict_proba
-
-    probs = predict_proba(classifier, images)  # (N, 10)
-    labels = probs.argmax(1)
-    scores = classifier_score(probs)
-    scores["label_entropy"] = max(0.0, scores["label_entropy"])  # -0.0 for a single label reads oddly
-    return {"hist": np.bincount(labels, minlength=10) / len(labels), "labels": labels, **scores}
+    return mosaic(to_uint8(test_x[idx]), ncols=ncols)
 
 
 def judge_generator(model: Generator, classifier: nn.Module, n: int = N_JUDGED, seed: int = 12345):
-    """judge() on ``n`` fresh samples of ``model``."""
+    """core.digits.judge on ``n`` fresh samples of ``model`` (the page's quality meter)."""
     return judge(classifier, generate(model, n, seed))
 
 
-def judge_real(classifier: nn.Module, n: int = N_JUDGED, data_seed: int = 0):
-    """judge() on ``n`` held-out real digits: the ceiling a perfect generator would reach."""
-    return judge(classifier, load_digits(data_seed).test_x[:n])
-
-
-def loss_frame(history: list[dict[str, float]], window: int = 25):
+def loss_frame(history: list[dict[str, float]], window: int = 25) -> pd.DataFrame:
     """History -> DataFrame of d_loss, g_loss by step, smoothed by a rolling mean (single
     iterations are very noisy: each sees one random batch of real digits and of noise)."""
-    import pandas as pd
-
-    frame = pd.DataFrame(history)
-    if frame.empty or "step" not in frame:
+    frame = history_frame(history)
+    if frame.empty or frame.index.name != "step":
         return pd.DataFrame(columns=["d_loss", "g_loss"])
-    frame = frame.set_index("step")[["d_loss", "g_loss"]]
-    return frame.rolling(max(1, window), min_periods=1).mean()
+    return frame[["d_loss", "g_loss"]].rolling(max(1, window), min_periods=1).mean()
 
 
 def chance_losses(kind: str) -> dict[str, float]:
@@ -390,11 +357,6 @@ def chance_losses(kind: str) -> dict[str, float]:
     return {"d_loss": float(2 * np.log(2)), "g_loss": float(np.log(2))}
 
 
-def upscale(image: np.ndarray, factor: int = 2) -> np.ndarray:
-    """Nearest-neighbour enlargement of a uint8 image, so browsers show crisp pixels."""
-    return np.kron(image, np.ones((factor, factor), dtype=image.dtype))
-
-
 def film_strip(model: Generator, samples: int = 8, frames: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """uint8 mosaic: row i = fixed-noise sample i, columns = ``frames`` snapshots evenly spread over
     training (left: before training, right: the end). Returns (steps of the columns, mosaic)."""
@@ -402,4 +364,4 @@ def film_strip(model: Generator, samples: int = 8, frames: int = 10) -> tuple[np
     pick = np.unique(np.linspace(0, len(steps) - 1, min(frames, len(steps))).round().astype(int))
     chosen = tiles[pick][:, :samples]  # (C, S, 28, 28)
     ordered = chosen.transpose(1, 0, 2, 3).reshape(-1, 28, 28)  # row-major: sample by sample
-    return steps[pick], grid_from_tiles(ordered, ncols=len(pick))
+    return steps[pick], mosaic(ordered, ncols=len(pick))

@@ -1,6 +1,7 @@
-"""Turning whatever a user uploads into a clean RGB image, or a clear error.
+"""Images in and out: uploads turned into clean RGB arrays (or a clear error), and the arrays the
+pages show (mosaics of tiles, crisp enlargements, PNG bytes).
 
-Handles what real photos and hostile files throw at an app (each seen with Pillow 13):
+Uploads: handles what real photos and hostile files throw at an app (each seen with Pillow 13):
 EXIF rotation, grayscale/palette/alpha/CMYK/16-bit modes, animated GIFs (first frame), huge
 images (refused before decoding above a hard limit, downscaled above a soft one), and files that
 are not images, empty or truncated. Nothing is written to disk; nothing is unpickled.
@@ -8,12 +9,15 @@ are not images, empty or truncated. Nothing is written to disk; nothing is unpic
 
 from __future__ import annotations
 
+import hashlib
 import io
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+# --- uploads ---------------------------------------------------------------------------------
 
 # Refuse anything above this before decoding: 50 MP covers any camera photo, while a 20000x20000
 # "decompression bomb" PNG (48 KB on disk, 1.2 GB decoded) is rejected from its header alone.
@@ -117,6 +121,9 @@ def load_image(data: bytes, *, max_pixels: int = MAX_PIXELS, max_side: int = MAX
     return LoadedImage(np.asarray(img, dtype=np.uint8).copy(), tuple(notes))
 
 
+# --- arrays in, arrays out ------------------------------------------------------------------
+
+
 def sample_image(name: str) -> np.ndarray:
     """One of scikit-image's bundled photos as RGB uint8 (H, W, 3); no download."""
     if name not in SAMPLE_NAMES:
@@ -147,3 +154,67 @@ def to_png_bytes(pixels: np.ndarray, text: dict[str, str] | None = None) -> byte
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, format="PNG", pnginfo=info)
     return buffer.getvalue()
+
+
+def as_rgb_uint8(image: np.ndarray) -> np.ndarray:
+    """Gray (H, W), RGBA, 16-bit or float arrays -> RGB uint8 (H, W, 3), as load_image does for files."""
+    arr = np.asarray(image)
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    if arr.ndim != 3 or arr.shape[2] not in (1, 3, 4) or min(arr.shape[:2]) < 1:
+        raise ValueError(f"Expected an image array (H, W), (H, W, 3) or (H, W, 4), got shape {arr.shape}")
+    if arr.shape[2] == 4:  # composite onto white, as load_image does
+        alpha = arr[..., 3:].astype(np.float64) / (np.iinfo(arr.dtype).max if arr.dtype.kind in "ui" else 1.0)
+        rgb = arr[..., :3].astype(np.float64)
+        white = np.iinfo(arr.dtype).max if arr.dtype.kind in "ui" else 1.0
+        arr = rgb * alpha + white * (1 - alpha)
+    if arr.dtype != np.uint8:
+        arr = arr.astype(np.float64)
+        lo, hi = float(arr.min()), float(arr.max())
+        if np.issubdtype(np.asarray(image).dtype, np.floating) and lo >= 0 and hi <= 1:
+            arr = arr * 255.0
+        elif hi > 255 or lo < 0:  # 16-bit and other ranges: stretch to 8 bits
+            arr = (arr - lo) / (hi - lo) * 255.0 if hi > lo else np.zeros_like(arr)
+        arr = np.clip(arr.round(), 0, 255).astype(np.uint8)
+    if arr.shape[2] == 1:
+        arr = np.repeat(arr, 3, axis=2)
+    return np.ascontiguousarray(arr[..., :3])
+
+
+def image_hash(pixels: np.ndarray) -> str:
+    """A short content hash of an image array, used as a cache key by the pages."""
+    h = hashlib.sha1(str(pixels.shape).encode())
+    h.update(np.ascontiguousarray(pixels).tobytes())
+    return h.hexdigest()[:16]
+
+
+def upscale(image: np.ndarray, factor: int = 2) -> np.ndarray:
+    """Nearest-neighbour enlargement of a uint8 image (H, W) -> (H*f, W*f), so browsers show crisp
+    pixels instead of blurring a 28x28 digit."""
+    return np.kron(image, np.ones((factor, factor), dtype=image.dtype))
+
+
+def mosaic(tiles: np.ndarray, ncols: int = 8, pad: int = 2, pad_value: int = 64,
+           scale_each: bool = False) -> np.ndarray:
+    """Tiles (N, H, W) gray or (N, H, W, 3) RGB -> one uint8 mosaic, (R, C) or (R, C, 3), with
+    ``ncols`` tiles per row and ``pad`` pixels of ``pad_value`` (0..255) around every tile.
+
+    uint8 tiles are placed as they are. With ``scale_each`` each tile is first stretched from its
+    own min..max to 0..255 (conv filters, whose weights have no fixed range). Built on
+    torchvision's make_grid, so its rules apply: fewer than ``ncols`` tiles make a single, shorter
+    row, and a single tile comes back as it is, without a border.
+    """
+    import torch  # imported here: uploads need neither torch nor torchvision (slow to import)
+    from torchvision.utils import make_grid
+
+    arr = np.asarray(tiles)
+    gray = arr.ndim == 3
+    x = torch.from_numpy(np.ascontiguousarray(arr[..., None] if gray else arr)).permute(0, 3, 1, 2)  # (N, C, H, W)
+    if scale_each:
+        grid = make_grid(x.float(), nrow=ncols, padding=pad, normalize=True, scale_each=True,
+                         pad_value=pad_value / 255)  # (3, R, C) in 0..1
+        grid = (grid * 255).round().to(torch.uint8)
+    else:
+        grid = make_grid(x, nrow=ncols, padding=pad, pad_value=pad_value)  # (3, R, C): gray is copied to 3
+    out = grid.permute(1, 2, 0).numpy()
+    return np.ascontiguousarray(out[..., 0] if gray else out)

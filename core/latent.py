@@ -19,8 +19,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from core.device import model_device
 from core.gan import sample_noise
-from core.mnist import image_grid
+from core.images import mosaic
+from core.mnist import to_uint8
 
 N_SAMPLES = 2000  # noise vectors for the PCA: plenty for a 1024-unit first layer's top components
 ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.GELU, nn.SiLU, nn.ELU)
@@ -61,7 +63,7 @@ def gan_space(model: nn.Module, k: int = 4, n: int = N_SAMPLES, seed: int = 0) -
     vectors drawn with ``seed``, carried back to z by least squares."""
     if not 1 <= k <= 16:
         raise ValueError("Ask for 1 to 16 directions.")
-    device = next(model.parameters()).device
+    device = model_device(model)
     model.eval()
     z = sample_noise(n, model.noise_dim, seed=seed, device=device)  # (n, D)
     name, layer = first_features(model.net)
@@ -101,20 +103,20 @@ def shifted(model: nn.Module, directions: Directions, amounts, seed: int, n: int
     amounts = np.asarray(amounts, dtype=np.float32).reshape(-1)
     if len(amounts) != len(directions.vectors) or not np.isfinite(amounts).all():
         raise ValueError(f"Give {len(directions.vectors)} finite slider values.")
-    device = next(model.parameters()).device
+    device = model_device(model)
     model.eval()
     z = sample_noise(n, model.noise_dim, seed=seed, device=device)
     shift = (amounts * directions.scale) @ directions.vectors  # (D,)
-    return image_grid(model(z + torch.as_tensor(shift, device=device)).cpu(), ncols=n)
+    return mosaic(to_uint8(model(z + torch.as_tensor(shift, device=device)).cpu()), ncols=n)
 
 
 @torch.no_grad()
 def atlas(model: nn.Module, directions: Directions, seed: int, steps: int = 7, reach: float = 2.0) -> np.ndarray:
     """uint8 mosaic: row j walks one sample along direction j from -reach to +reach units."""
-    device = next(model.parameters()).device
+    device = model_device(model)
     model.eval()
     z = sample_noise(1, model.noise_dim, seed=seed, device=device)  # (1, D)
     t = torch.linspace(-reach, reach, steps, device=device)
     vectors = torch.as_tensor(directions.vectors * directions.scale[:, None], device=device)  # (k, D)
     walk = z + t.view(1, steps, 1) * vectors.unsqueeze(1)  # (k, steps, D)
-    return image_grid(model(walk.reshape(-1, model.noise_dim)).cpu(), ncols=steps)
+    return mosaic(to_uint8(model(walk.reshape(-1, model.noise_dim)).cpu()), ncols=steps)

@@ -17,7 +17,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from core import points
-from core.device import get_device
+from core.device import get_device, model_device
 from core.training import OnStep, fit, make_optimizer, one_cpu_thread, seed_everything
 
 DATASETS = ("exam", "moons", "circles", "xor", "spiral", "blobs")
@@ -200,22 +200,19 @@ def grid_points(bounds: tuple[float, float, float, float], n: int) -> np.ndarray
 @torch.no_grad()
 def predict_proba(model: nn.Module, data: Data, points: np.ndarray) -> np.ndarray:
     """P(y=1) for raw points (n, 2)."""
-    device = next(model.parameters()).device
-    x = torch.as_tensor((points - data.mean) / data.std, dtype=torch.float32, device=device)
+    x = torch.as_tensor((points - data.mean) / data.std, dtype=torch.float32, device=model_device(model))
     return torch.sigmoid(model(x)).squeeze(1).cpu().numpy()
 
 
-def probability_grid(model: nn.Module, cfg: Config, n: int = 100) -> dict[str, np.ndarray]:
+def probability_grid(model: nn.Module, data: Data, n: int = 100) -> dict[str, np.ndarray]:
     """P(y=1) over an n x n grid: ``x1`` (n,), ``x2`` (n,), ``p`` (n, n) indexed [x2, x1]."""
-    data = make_data(cfg)
     bounds = plot_bounds(data)
     p = predict_proba(model, data, grid_points(bounds, n)).reshape(n, n)
     return {"x1": np.linspace(bounds[0], bounds[1], n), "x2": np.linspace(bounds[2], bounds[3], n), "p": p}
 
 
-def confusion(model: nn.Module, cfg: Config, threshold: float = 0.5, split: str = "test") -> pd.DataFrame:
+def confusion(model: nn.Module, data: Data, threshold: float = 0.5, split: str = "test") -> pd.DataFrame:
     """2x2 confusion matrix at ``threshold`` (rows: actual, columns: predicted)."""
-    data = make_data(cfg)
     x, y = (data.x_test, data.y_test) if split == "test" else (data.x_train, data.y_train)
     pred = (predict_proba(model, data, x) >= threshold).astype(int)
     matrix = np.zeros((2, 2), dtype=int)
@@ -223,20 +220,19 @@ def confusion(model: nn.Module, cfg: Config, threshold: float = 0.5, split: str 
     return pd.DataFrame(matrix, index=["actual 0", "actual 1"], columns=["predicted 0", "predicted 1"])
 
 
-def accuracy(model: nn.Module, cfg: Config, split: str = "test", threshold: float = 0.5) -> float:
-    matrix = confusion(model, cfg, threshold, split).to_numpy()
+def accuracy(model: nn.Module, data: Data, split: str = "test", threshold: float = 0.5) -> float:
+    matrix = confusion(model, data, threshold, split).to_numpy()
     return float(np.trace(matrix) / max(matrix.sum(), 1))
 
 
-def boundary_equation(model: nn.Module, cfg: Config, threshold: float = 0.5) -> tuple[float, float, float]:
+def boundary_equation(model: nn.Sequential, data: Data, threshold: float = 0.5) -> tuple[float, float, float]:
     """For logistic regression: (w1, w2, b) of the boundary w1·x1 + w2·x2 + b = 0 in raw units.
 
     The model works on standardised inputs z = (x - μ)/σ, so w_raw = w/σ, b_raw = b - Σ wμ/σ;
     a threshold t ≠ 0.5 moves the line to w·x + b = logit(t).
     """
-    if cfg.model != "logistic":
+    if len(model) != 1:  # build_model's logistic regression is one Linear layer; an MLP has more
         raise ValueError("Only logistic regression has a single straight boundary.")
-    data = make_data(cfg)
     layer = model[-1]
     w = layer.weight.detach().cpu().double().numpy()[0]
     b = float(layer.bias.detach().cpu()[0])
@@ -246,13 +242,11 @@ def boundary_equation(model: nn.Module, cfg: Config, threshold: float = 0.5) -> 
 
 
 @torch.no_grad()
-def hidden_activations(model: nn.Module, cfg: Config, n: int = 40) -> np.ndarray:
+def hidden_activations(model: nn.Sequential, data: Data, n: int = 40) -> np.ndarray:
     """Each first-layer hidden unit's activation over the grid: (units, n, n), for small tiles."""
-    if cfg.model != "mlp":
+    if len(model) == 1:  # logistic regression: the one Linear layer is the output
         raise ValueError("Logistic regression has no hidden units.")
-    data = make_data(cfg)
-    device = next(model.parameters()).device
     points = torch.as_tensor((grid_points(plot_bounds(data), n) - data.mean) / data.std,
-                             dtype=torch.float32, device=device)
+                             dtype=torch.float32, device=model_device(model))
     hidden = model[1](model[0](points))  # (n*n, units) after the first activation
     return hidden.T.reshape(-1, n, n).cpu().numpy()

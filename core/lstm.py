@@ -13,15 +13,15 @@ the same idea, with the fixes a forecaster needs (all optional, all on by defaul
 - look-back 12 instead of 2: the window holds a whole season, so the network can learn the yearly
   shape (with 2, it does no better than persistence: test RMSE ~48 vs 50; with 12, ~25);
 - results are judged against the naive forecasts any model must beat (persistence, seasonal naive),
-  and the forecast is run recursively past the end with its error measured by backtesting.
+  and the forecast is run recursively past the end with its error measured by backtesting
+  (both in core.forecasting; CSV uploads are read by core.tables).
 
 Shapes: a window batch is (B, look_back, 1) (batch_first), a target batch (B, 1).
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +29,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from core.device import get_device
-from core.tables import CsvInputError, read_csv_upload
+from core.device import get_device, model_device
 from core.training import fit, make_optimizer, one_cpu_thread, seed_everything
 
 AIRLINE_CSV = Path(__file__).resolve().parent.parent / "assets" / "airline_passengers.csv"
@@ -41,7 +40,7 @@ MIN_POINTS = 24  # below this, there is no meaningful train/test split of a seas
 
 
 class SeriesError(ValueError):
-    """The series cannot be used (too short, not numeric, bad settings); the message says why."""
+    """The series cannot be used (too short, not finite, bad settings); the message says why."""
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -56,7 +55,7 @@ class Config:
     trend: float = 2.0               # synthetic: rise per step
     season: float = 40.0             # synthetic: amplitude of the seasonal sine
     noise: float = 8.0               # synthetic: standard deviation of the Gaussian noise
-    period: int = 12                 # season length: the synthetic period and the seasonal-naive lag
+    period: int = 12                 # season length: the synthetic period and the seasonal-naive lag (0: none)
     # preprocessing
     look_back: int = 12              # past values in each input window (tutorial: 2)
     train_frac: float = 0.7          # first part of the series used for training (tutorial: 70 %)
@@ -97,6 +96,8 @@ def load_series(cfg: Config) -> np.ndarray:
     if cfg.source == "airline":
         series = read_airline()["Passengers"].to_numpy(np.float64)
     elif cfg.source == "synthetic":
+        if cfg.period < 2:
+            raise SeriesError("A synthetic season needs a length of at least 2 steps.")
         series = synthetic_series(cfg.length, cfg.trend, cfg.season, cfg.noise, cfg.period, cfg.seed)
     elif cfg.source == "custom":
         series = np.asarray(cfg.values, dtype=np.float64)
@@ -108,98 +109,6 @@ def load_series(cfg: Config) -> np.ndarray:
     if not np.isfinite(series).all():
         raise SeriesError("The series contains missing or infinite values.")
     return series
-
-
-@dataclass
-class ParsedCSV:
-    values: np.ndarray             # (N,) float64, gaps filled
-    dates: pd.DatetimeIndex | None  # the dates of the values (sorted, gaps added), or None
-    freq: str | None = None        # the dates' regular step ("MS", "D"...), if there is one
-    notes: list[str] = field(default_factory=list)  # what was done to the data (shown to the user)
-
-
-MAX_ROWS = 20_000
-
-
-def read_csv_bytes(data: bytes) -> pd.DataFrame:
-    """An uploaded CSV as a DataFrame, via the app's one safe reader (core.tables: pandas only,
-    size cap, encoding and binary checks), plus this page's row limit."""
-    try:
-        frame = read_csv_upload(data)
-    except CsvInputError as exc:
-        raise SeriesError(str(exc)) from None
-    if len(frame) > MAX_ROWS:
-        raise SeriesError(f"The CSV has {len(frame)} rows; this page handles at most {MAX_ROWS}.")
-    return frame
-
-
-def _regular_dates(series: pd.Series) -> tuple[pd.Series, str | None]:
-    """Put a date-indexed series on a regular calendar (daily, weekly, monthly, quarterly, yearly),
-    adding the dates that are missing as NaN. Irregular dates are returned unchanged."""
-    index = series.index
-    if len(index) < 3:
-        return series, None
-    days = pd.Series(index).diff().median() / pd.Timedelta(days=1)
-    candidates = {1 / 24: ["h"], 1: ["D"], 7: ["W-" + index[0].day_name()[:3].upper()], 30.4: ["MS", "ME"],
-                  91.3: ["QS", "QE"], 365.25: ["YS", "YE"]}
-    if not days > 0:
-        return series, None
-    nearest = min(candidates, key=lambda d: abs(math.log(days / d)))
-    for freq in candidates[nearest]:
-        full = pd.date_range(index[0], index[-1], freq=freq)
-        if index.isin(full).all() and len(full) <= 3 * len(index):
-            return series.reindex(full), freq
-    return series, None
-
-
-def parse_series(frame: pd.DataFrame, value_col: str, date_col: str | None = None) -> ParsedCSV:
-    """One numeric column (optionally ordered by a date column) as a gap-free series.
-
-    Gaps (empty cells, or dates missing from a regular calendar) are filled by linear interpolation
-    and reported in ``notes``; a column that is mostly text raises SeriesError.
-    """
-    if value_col not in frame:
-        raise SeriesError(f"There is no column {value_col!r}.")
-    if date_col == value_col:
-        raise SeriesError("The value column and the date column must be different columns.")
-    raw = frame[value_col]
-    values = pd.to_numeric(raw, errors="coerce")
-    text = values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
-    if values.notna().sum() == 0 or text.sum() > 0.1 * len(raw):
-        example = raw[text].astype(str).head(1).tolist()
-        raise SeriesError(f"Column {value_col!r} is not numeric: {int(text.sum())} of {len(raw)} cells are "
-                          f"text{', e.g. ' + repr(example[0]) if example else ''}. Pick a column of numbers.")
-    notes: list[str] = []
-    dates, freq, added = None, None, 0
-    if date_col:
-        # as text, so that a column of years (1949, 1950...) reads as years, not as nanoseconds
-        text_dates = frame[date_col].astype(str).str.strip()
-        parsed = pd.to_datetime(text_dates, errors="coerce", format="mixed")
-        if parsed.isna().mean() > 0.1:
-            raise SeriesError(f"Column {date_col!r} does not look like dates. Choose another, or none.")
-        if parsed.isna().any():
-            notes.append(f"{int(parsed.isna().sum())} row(s) without a readable date were left out.")
-        series = pd.Series(values.to_numpy(), index=pd.DatetimeIndex(parsed))
-        series = series[series.index.notna()].sort_index()
-        if series.index.has_duplicates:
-            notes.append("Rows sharing a date were averaged.")
-            series = series.groupby(level=0).mean()
-        before = len(series)
-        series, freq = _regular_dates(series)
-        if len(series) > before:
-            added = len(series) - before
-            notes.append(f"{added} missing date{'s were' if added > 1 else ' was'} added and filled by "
-                         "linear interpolation.")
-        dates, values = pd.DatetimeIndex(series.index), pd.Series(series.to_numpy())
-    gaps = int(values.isna().sum()) - added
-    if gaps:
-        notes.append(f"{gaps} value{'s were' if gaps > 1 else ' was'} empty or not a number; "
-                     f"{'they were' if gaps > 1 else 'it was'} filled by linear interpolation.")
-    values = values.interpolate(limit_direction="both")
-    if len(values) < MIN_POINTS:
-        raise SeriesError(f"Only {len(values)} usable rows; at least {MIN_POINTS} are needed "
-                          "to train on one part and test on another.")
-    return ParsedCSV(values.to_numpy(np.float64), dates, freq, notes)
 
 
 # --- preprocessing ---------------------------------------------------------------------------
@@ -236,16 +145,24 @@ class Scaler:
 
 @dataclass
 class Prepared:
+    """What ``prepare(cfg)`` makes, once per Config: the page holds it, and state_heatmap and
+    core.forecasting's helpers take it rather than preparing the series again."""
+
     series: np.ndarray   # (N,) original units
     n_train: int         # points 0..n_train-1 form the training part
     scaler: Scaler       # fitted on series[:n_train] only
     windows: np.ndarray  # (W, look_back) scaled inputs, W = N - look_back
     targets: np.ndarray  # (W,) scaled next values
     target_idx: np.ndarray  # (W,) position of each target in the series
+    period: int          # season length: the seasonal-naive baseline's lag (core.forecasting)
 
     @property
     def train(self) -> np.ndarray:
         return self.target_idx < self.n_train  # (W,) bool: windows whose target is in the train part
+
+    @property
+    def look_back(self) -> int:
+        return self.windows.shape[1]
 
 
 def split_point(n: int, train_frac: float) -> int:
@@ -270,7 +187,7 @@ def prepare(cfg: Config, series: np.ndarray | None = None) -> Prepared:
     scaled = scaler.transform(series)
     idx = np.arange(cfg.look_back, n)
     windows = np.stack([scaled[i - cfg.look_back : i] for i in idx])
-    return Prepared(series, n_train, scaler, windows, scaled[idx], idx)
+    return Prepared(series, n_train, scaler, windows, scaled[idx], idx, cfg.period)
 
 
 # --- model -----------------------------------------------------------------------------------
@@ -319,11 +236,6 @@ def _tensor(a: np.ndarray, device) -> torch.Tensor:
     return torch.as_tensor(np.asarray(a), dtype=torch.float32, device=device)
 
 
-def _device(model: nn.Module) -> torch.device:
-    # inputs go where the model is: a cached model is shared and must not be moved
-    return next(model.parameters()).device
-
-
 # --- training --------------------------------------------------------------------------------
 
 
@@ -360,114 +272,15 @@ def train(cfg: Config, *, on_step=None) -> tuple[Forecaster, list[dict[str, floa
     return model.eval(), result.history
 
 
-# --- predictions, baselines and metrics (numpy, original units) ------------------------------
+# --- plot helpers ----------------------------------------------------------------------------
 
 
 @torch.no_grad()
-def one_step(model: Forecaster, cfg: Config) -> pd.DataFrame:
-    """One-step-ahead predictions from the true past: position, actual, prediction, part."""
-    data = prepare(cfg)
-    pred = model(_tensor(data.windows[..., None], _device(model)))[:, 0].cpu().numpy().astype(np.float64)
-    return pd.DataFrame({"t": data.target_idx, "actual": data.series[data.target_idx],
-                         "prediction": data.scaler.inverse(pred),
-                         "part": np.where(data.train, "train", "test")})
-
-
-@torch.no_grad()
-def recursive(model: Forecaster, scaled_windows: np.ndarray, horizon: int) -> np.ndarray:
-    """Feed each prediction back as the newest input: (B, L) scaled windows -> (B, horizon) scaled."""
-    x = _tensor(scaled_windows[..., None], _device(model))  # (B, L, 1)
-    out = []
-    for _ in range(horizon):
-        nxt = model(x)                                     # (B, 1)
-        out.append(nxt[:, 0])
-        x = torch.cat([x[:, 1:], nxt[:, None]], dim=1)     # drop the oldest, append the prediction
-    return torch.stack(out, dim=1).cpu().numpy().astype(np.float64)
-
-
-def backtest_errors(model: Forecaster, cfg: Config, horizon: int) -> np.ndarray:
-    """RMSE of the recursive forecast h = 1..horizon steps ahead, from every origin in the test
-    part (original units, shape (horizon,)); NaN where no origin has h future values."""
-    data = prepare(cfg)
-    scaled = data.scaler.transform(data.series)
-    n, lb = len(data.series), cfg.look_back
-    origins = np.arange(data.n_train, n)                   # first forecast position
-    windows = np.stack([scaled[o - lb : o] for o in origins])
-    preds = data.scaler.inverse(recursive(model, windows, horizon))  # (O, horizon)
-    errors = np.full(horizon, np.nan)
-    for h in range(horizon):
-        ok = origins + h < n
-        if ok.any():
-            errors[h] = math.sqrt(np.mean((preds[ok, h] - data.series[origins[ok] + h]) ** 2))
-    return errors
-
-
-def horizon_errors(model: Forecaster, cfg: Config, horizon: int) -> pd.DataFrame:
-    """Backtest RMSE by horizon h for the model and the two naive forecasts, from the same origins
-    in the test part: persistence repeats the last known value, seasonal naive the last known season."""
-    data = prepare(cfg)
-    y, n, m = data.series, len(data.series), max(1, cfg.period)
-    origins = np.arange(data.n_train, n)
-    rows = {"model": backtest_errors(model, cfg, horizon), "persistence": [], "seasonal naive": []}
-    for k in range(horizon):  # forecast k+1 steps ahead: position o + k, known data ends at o - 1
-        ok = origins + k < n
-        o = origins[ok]
-        lag = m * ((k // m) + 1)  # the same point of the season in the last known season
-        rows["persistence"].append(rmse(y[o + k], y[o - 1]) if ok.any() else math.nan)
-        good = ok & (origins + k - lag >= 0)
-        rows["seasonal naive"].append(rmse(y[origins[good] + k], y[origins[good] + k - lag])
-                                      if good.any() else math.nan)
-    return pd.DataFrame(rows, index=pd.RangeIndex(1, horizon + 1, name="h"))
-
-
-def forecast(model: Forecaster, cfg: Config, horizon: int) -> pd.DataFrame:
-    """Recursive forecast past the end of the series with a +-1.96 RMSE band per horizon."""
-    data = prepare(cfg)
-    scaled = data.scaler.transform(data.series)
-    pred = data.scaler.inverse(recursive(model, scaled[None, -cfg.look_back :], horizon)[0])
-    err = pd.Series(backtest_errors(model, cfg, horizon)).ffill().to_numpy()  # long h: last known
-    n = len(data.series)
-    return pd.DataFrame({"t": np.arange(n, n + horizon), "h": np.arange(1, horizon + 1),
-                         "forecast": pred, "rmse": err, "lower": pred - 1.96 * err,
-                         "upper": pred + 1.96 * err})
-
-
-def rmse(actual: np.ndarray, pred: np.ndarray) -> float:
-    return float(np.sqrt(np.mean((np.asarray(actual) - np.asarray(pred)) ** 2)))
-
-
-def mape(actual: np.ndarray, pred: np.ndarray) -> float:
-    """Mean absolute percentage error in %, over points whose actual value is not 0."""
-    actual, pred = np.asarray(actual), np.asarray(pred)
-    ok = actual != 0
-    return float(np.mean(np.abs((actual[ok] - pred[ok]) / actual[ok])) * 100) if ok.any() else math.nan
-
-
-def scores(model: Forecaster, cfg: Config) -> pd.DataFrame:
-    """Test RMSE and MAPE of the model next to the naive forecasts it has to beat.
-
-    Persistence: next = last value. Seasonal naive: next = the value one period earlier.
-    All three are scored on exactly the same test positions.
-    """
-    data = prepare(cfg)
-    steps = one_step(model, cfg)
-    test = steps[steps.part == "test"]
-    t = test.t.to_numpy()
-    y = data.series
-    rows = [("Model (" + cfg.cell + ")", test.prediction.to_numpy()), ("Persistence", y[t - 1])]
-    if cfg.period >= 1 and (t - cfg.period >= 0).all():
-        rows.append((f"Seasonal naive (lag {cfg.period})", y[t - cfg.period]))
-    return pd.DataFrame([{"forecast": name, "RMSE": rmse(y[t], p), "MAPE %": mape(y[t], p)}
-                         for name, p in rows]).set_index("forecast")
-
-
-@torch.no_grad()
-def state_heatmap(model: Forecaster, cfg: Config, which: str = "hidden") -> np.ndarray:
+def state_heatmap(model: Forecaster, data: Prepared, which: str = "hidden") -> np.ndarray:
     """The top layer's hidden or cell state after each window: (hidden units, W) for a heatmap."""
-    data = prepare(cfg)
-    states = model.final_states(_tensor(data.windows[..., None], _device(model)))
+    states = model.final_states(_tensor(data.windows[..., None], model_device(model)))
     if which not in states:
-        raise SeriesError(f"A {cfg.cell} has no {which} state; choose one of {', '.join(states)}.")
+        raise SeriesError(f"A {model.cell} has no {which} state; choose one of {', '.join(states)}.")
     return states[which].cpu().numpy().T.astype(np.float64)
 
 

@@ -21,9 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("topics", nargs="*", help="topics to rebuild (default: all that bundle)")
     args = parser.parse_args(argv)
-    modules = core.registry()
-    modules["digits"] = __import__("core.digits", fromlist=["digits"])
-    for name, module in modules.items():
+    for name, module in core.registry().items():
         configs = getattr(module, "BUNDLE_CONFIGS", ())
         if not configs or (args.topics and name not in args.topics):
             continue

@@ -139,19 +139,6 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
     return np.clip((arr + 1.0) * 127.5, 0, 255).round().astype(np.uint8)
 
 
-def image_grid(images: torch.Tensor, ncols: int = 8, pad: int = 2) -> np.ndarray:
-    """[-1, 1] images (N, 1, 28, 28) -> one uint8 (H, W) mosaic, ncols per row."""
-    tiles = to_uint8(images)
-    n, h, w = tiles.shape
-    nrows = -(-n // ncols)
-    grid = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad), 64, dtype=np.uint8)
-    for i, tile in enumerate(tiles):
-        r, c = divmod(i, ncols)
-        top, left = pad + r * (h + pad), pad + c * (w + pad)
-        grid[top : top + h, left : left + w] = tile
-    return grid
-
-
 def digit_from_image(pixels: np.ndarray) -> torch.Tensor:
     """A user's photo or drawing of one digit (RGB uint8) -> MNIST-style (1, 1, 28, 28) in [-1, 1].
 

@@ -15,7 +15,6 @@ import pandas as pd
 import torch
 from torch import nn
 
-from core import points
 from core.device import get_device
 from core.training import OnStep, fit, make_optimizer, one_cpu_thread, seed_everything
 
@@ -51,25 +50,17 @@ class Config:
         return cls(n_samples=30, epochs=40)
 
 
-@dataclass(frozen=True)
-class Data:
-    x_train: np.ndarray  # (n,) float64
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    true_coeffs: tuple[float, ...] | None  # constant term first, when the truth is known
-
-
 # --------------------------------------------------------------------------- data
 
 def make_data(cfg: Config) -> Data:
-    """The points for ``cfg``, split into train and test with ``data_seed``."""
-    if cfg.points:  # the learner's own points replace the data set's, with their own test marks
-        (train, test), truth = points.split(cfg.points), CUBIC_COEFFS if cfg.dataset == "cubic" else None
-        return Data(train[:, 0], train[:, 1], test[:, 0], test[:, 1], truth)
+    """The points for ``cfg``, split into train and test with ``data_seed``; the feature scaler is
+    fitted on the training part."""
     rng = np.random.default_rng(cfg.data_seed)
     truth = None
-    if cfg.dataset == "tutorial":
+    if cfg.points:  # the learner's own points replace the data set's, with their own test marks
+        rows = np.asarray(cfg.points, dtype=np.float64)
+        x, y, truth = rows[:, 0], rows[:, 1], CUBIC_COEFFS if cfg.dataset == "cubic" else None
+    elif cfg.dataset == "tutorial":
         x, y = np.array(TUTORIAL_X), np.array(TUTORIAL_Y)
     elif cfg.dataset == "cubic":
         if cfg.n_samples < 4:
@@ -89,7 +80,10 @@ def make_data(cfg: Config) -> Data:
     n_test = int(round(len(x) * cfg.test_fraction)) if cfg.test_fraction > 0 else 0
     n_test = min(n_test, len(x) - 2)  # always keep at least 2 training points
     test, train = order[:n_test], order[n_test:]
-    return Data(x[train], y[train], x[test], y[test], truth)
+    if cfg.points:
+        test, train = np.flatnonzero(rows[:, 2] > 0), np.flatnonzero(rows[:, 2] == 0)
+    scaler = Scaler.fit(poly_features(x[train], cfg.degree), cfg.standardize)
+    return Data(x[train], y[train], x[test], y[test], truth, cfg.degree, scaler)
 
 
 def poly_features(x: np.ndarray, degree: int) -> np.ndarray:
@@ -118,6 +112,24 @@ class Scaler:
         """Coefficients learnt on scaled features -> polynomial coefficients [b, w1, ..., wd] on raw x."""
         raw_w = weights / self.std
         return np.concatenate([[bias - float((weights * self.mean / self.std).sum())], raw_w])
+
+
+@dataclass(frozen=True)
+class Data:
+    """The points split into train and test, plus the scaling of their features: prepared once per
+    Config by ``make_data``; the page holds it and every helper below takes it."""
+
+    x_train: np.ndarray  # (n,) float64
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    true_coeffs: tuple[float, ...] | None  # constant term first, when the truth is known
+    degree: int  # the features are [x, x², ..., x^degree]
+    scaler: Scaler  # fitted on the training features only
+
+    def features(self, x: np.ndarray) -> np.ndarray:
+        """x (n,) -> the scaled features the model reads, (n, degree)."""
+        return self.scaler.transform(poly_features(x, self.degree))
 
 
 # --------------------------------------------------------------------------- closed form
@@ -152,9 +164,7 @@ def train(cfg: Config, *, on_step: OnStep | None = None) -> tuple[nn.Linear, lis
     device = get_device()
     generator = seed_everything(cfg.seed)
     data = make_data(cfg)
-    scaler = Scaler.fit(poly_features(data.x_train, cfg.degree), cfg.standardize)
-    f_train = scaler.transform(poly_features(data.x_train, cfg.degree))
-    f_test = scaler.transform(poly_features(data.x_test, cfg.degree))
+    f_train, f_test = data.features(data.x_train), data.features(data.x_test)
     optimum = torch.tensor(closed_form(f_train, data.y_train), dtype=torch.float32, device=device)
 
     def tensor(a):
@@ -163,7 +173,7 @@ def train(cfg: Config, *, on_step: OnStep | None = None) -> tuple[nn.Linear, lis
     x_tr, y_tr = tensor(f_train), tensor(data.y_train).unsqueeze(1)  # (n, d), (n, 1)
     x_te, y_te = tensor(f_test), tensor(data.y_test).unsqueeze(1)
     grid_x = plot_grid(data)
-    grid_f = tensor(scaler.transform(poly_features(grid_x, cfg.degree)))
+    grid_f = tensor(data.features(grid_x))
 
     model = build_model(cfg).to(device)
     mse = nn.MSELoss()
@@ -205,34 +215,29 @@ def plot_grid(data: Data, n: int = 200) -> np.ndarray:
     return np.linspace(lo - pad, hi + pad, n)
 
 
-def learned_coefficients(model: nn.Linear, cfg: Config) -> np.ndarray:
+def learned_coefficients(model: nn.Linear, data: Data) -> np.ndarray:
     """The model's weights as raw polynomial coefficients [b, w1, ..., wd]."""
-    data = make_data(cfg)
-    scaler = Scaler.fit(poly_features(data.x_train, cfg.degree), cfg.standardize)
-    return scaler.to_raw(model.weight.detach().cpu().double().numpy()[0], float(model.bias.detach().cpu()[0]))
+    return data.scaler.to_raw(model.weight.detach().cpu().double().numpy()[0], float(model.bias.detach().cpu()[0]))
 
 
-def coefficient_table(model: nn.Linear, cfg: Config) -> pd.DataFrame:
+def coefficient_table(model: nn.Linear, data: Data) -> pd.DataFrame:
     """Learned vs closed-form vs true coefficients, one row per term (1, x, x², ...)."""
-    data = make_data(cfg)
-    gd = learned_coefficients(model, cfg)
-    exact = closed_form(poly_features(data.x_train, cfg.degree), data.y_train)
-    terms = ["1"] + ["x" if k == 1 else f"x^{k}" for k in range(1, cfg.degree + 1)]
+    gd = learned_coefficients(model, data)
+    exact = closed_form(poly_features(data.x_train, data.degree), data.y_train)
+    terms = ["1"] + ["x" if k == 1 else f"x^{k}" for k in range(1, data.degree + 1)]
     table = pd.DataFrame({"term": terms, "gradient descent": gd, "closed form": exact})
     if data.true_coeffs is not None:
-        truth = np.zeros(cfg.degree + 1)
+        truth = np.zeros(data.degree + 1)
         n = min(len(truth), len(data.true_coeffs))
         truth[:n] = data.true_coeffs[:n]
         table["true"] = truth
     return table.set_index("term")
 
 
-def coefficients_at(record: dict[str, float], cfg: Config) -> np.ndarray:
+def coefficients_at(record: dict[str, float], data: Data) -> np.ndarray:
     """Raw polynomial coefficients [b, w1..wd] from one history record (replaying training)."""
-    data = make_data(cfg)
-    scaler = Scaler.fit(poly_features(data.x_train, cfg.degree), cfg.standardize)
-    theta = np.array([record[f"theta_{k}"] for k in range(cfg.degree + 1)])
-    return scaler.to_raw(theta[1:], float(theta[0]))
+    theta = np.array([record[f"theta_{k}"] for k in range(data.degree + 1)])
+    return data.scaler.to_raw(theta[1:], float(theta[0]))
 
 
 def predict(coeffs: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -240,16 +245,14 @@ def predict(coeffs: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.polynomial.polynomial.polyval(x, coeffs)
 
 
-def loss_surface(cfg: Config, n: int = 60, span: float = 1.5) -> dict[str, np.ndarray]:
+def loss_surface(data: Data, n: int = 60, span: float = 1.5) -> dict[str, np.ndarray]:
     """For degree 1: the MSE over a (w, b) grid around the optimum, in the optimiser's coordinates.
 
     Returns ``w`` (n,), ``b`` (n,), ``loss`` (n, n) indexed [b, w], and the optimum (w*, b*).
     """
-    if cfg.degree != 1:
+    if data.degree != 1:
         raise ValueError("The loss surface is drawn for degree 1 (two parameters: w and b).")
-    data = make_data(cfg)
-    scaler = Scaler.fit(poly_features(data.x_train, 1), cfg.standardize)
-    f = scaler.transform(poly_features(data.x_train, 1))[:, 0]
+    f = data.features(data.x_train)[:, 0]  # (n,) the one scaled feature
     b_opt, w_opt = closed_form(f[:, None], data.y_train)
     w_half = span * max(abs(w_opt), 1.0)
     b_half = span * max(abs(b_opt), 1.0)
@@ -281,26 +284,3 @@ for epoch in range({cfg.epochs}):
     optimizer.step()
 """
 
-
-def parse_xy_csv(frame: pd.DataFrame, x_col: str, y_col: str) -> tuple[tuple[float, ...], tuple[float, ...], int]:
-    """Two columns of an uploaded CSV -> (x, y) tuples; rows with gaps are dropped and counted.
-
-    Raises ValueError with a readable message for text columns or too few rows.
-    """
-    if x_col == y_col:
-        raise ValueError("Choose two different columns for x and y.")
-    cols = {}
-    for name in (x_col, y_col):
-        values = pd.to_numeric(frame[name], errors="coerce")
-        bad = values.isna() & frame[name].notna()
-        if bad.any():
-            example = frame[name][bad].iloc[0]
-            raise ValueError(f"Column {name!r} is not numeric (e.g. {str(example)[:30]!r} in row "
-                             f"{int(bad.idxmax()) + 2}). Pick a numeric column.")
-        cols[name] = values
-    both = pd.DataFrame(cols).replace([np.inf, -np.inf], np.nan)
-    clean = both.dropna()
-    dropped = len(both) - len(clean)
-    if len(clean) < 3:
-        raise ValueError(f"Only {len(clean)} complete rows; at least 3 are needed to fit a curve.")
-    return tuple(clean[x_col].astype(float)), tuple(clean[y_col].astype(float)), dropped

@@ -35,6 +35,7 @@ from torch import nn
 from core import embeddings
 from core.device import get_device
 from core.embeddings import CorpusError, VocabularyError, analogy, nearest_neighbours, tokenize, vectors, word_id
+from core.projection import project
 from core.training import OnStep, one_cpu_thread, run_steps
 
 __all__ = ["Config", "Corpus", "CorpusError", "SkipGram", "VocabularyError", "analogy", "book_text",
@@ -281,9 +282,9 @@ def vocabulary(model: SkipGram) -> pd.DataFrame:
 
 def coordinates(model: SkipGram, dims: int = 2, method: str = "PCA", top: int | None = None) -> np.ndarray:
     """(V, dims) map of the vectors (or of the ``top`` most frequent words) by PCA or t-SNE: the
-    projection of core.embeddings (a PCA helper may move when PCA is consolidated in core)."""
+    projection every map of the app uses (core.projection)."""
     table = vectors(model)
-    return embeddings.project(table if top is None else table[:top], method=method, dims=dims)
+    return project(table if top is None else table[:top], method=method, dims=dims)
 
 
 def related_words_score(model: SkipGram, groups: list[list[str]], k: int = 10) -> dict[str, float]:

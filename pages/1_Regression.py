@@ -71,7 +71,7 @@ model = result_or_stop(job, on_failure=lambda: live_chart.plotly_chart(fit_figur
 history = job.history
 frame = history_frame(history)
 last = history[-1]
-coeffs = regression.learned_coefficients(model, cfg)
+coeffs = regression.learned_coefficients(model, data)
 
 cols = st.columns(4)
 cols[0].metric("Train MSE", f"{last['loss']:.4g}")
@@ -89,7 +89,7 @@ def replay() -> None:
     steps = [int(r["step"]) for r in history]
     epoch = st.select_slider("Replay training: epoch", steps, value=steps[-1], key="reg_replay")
     record = history[steps.index(epoch)]
-    curve = regression.predict(regression.coefficients_at(record, cfg), grid)
+    curve = regression.predict(regression.coefficients_at(record, data), grid)
     st.plotly_chart(fit_figure(data, {"gradient descent": curve, **reference}), key="reg_fit")
     st.caption("Thick line: gradient descent at the chosen epoch. Dashed: the closed-form least-squares fit "
                "(the best any weights can do on the training points). Dotted: the curve the data was drawn from.")
@@ -101,7 +101,7 @@ with live_chart.container():
 left, right = st.columns(2)
 with left:
     st.subheader("Coefficients")
-    st.dataframe(regression.coefficient_table(model, cfg).style.format("{:.4f}"), width="stretch")
+    st.dataframe(regression.coefficient_table(model, data).style.format("{:.4f}"), width="stretch")
     st.caption("With enough epochs and a good learning rate, gradient descent lands on the closed form; "
                "with noise, neither matches the true curve exactly.")
 with right:
@@ -111,7 +111,7 @@ with right:
 
 if cfg.degree == 1:
     st.subheader("The descent path on the loss surface")
-    contour = descent_path_figure(regression.loss_surface(cfg), frame)
+    contour = descent_path_figure(regression.loss_surface(data), frame)
     c1, c2 = st.columns([3, 2])
     c1.plotly_chart(contour, key="reg_contour")
     c2.plotly_chart(loss_curves(frame, {"dist_to_optimum": "‖θ − θ*‖"}, title="Distance to the optimum"),

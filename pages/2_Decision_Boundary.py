@@ -75,7 +75,7 @@ job = train_live(logistic, cfg, label="Training", chart_keys=("loss", "test_loss
                  key="lr")
 model, history = result_or_stop(job), job.history
 frame = history_frame(history)
-grid = logistic.probability_grid(model, cfg)
+grid = logistic.probability_grid(model, data)
 
 
 @st.fragment
@@ -87,12 +87,12 @@ def threshold_panel() -> None:
     left, right = st.columns([3, 2])
     with right:
         cols = st.columns(2)
-        cols[0].metric("Train accuracy", f"{logistic.accuracy(model, cfg, 'train', threshold):.1%}")
-        cols[1].metric("Test accuracy", f"{logistic.accuracy(model, cfg, 'test', threshold):.1%}")
+        cols[0].metric("Train accuracy", f"{logistic.accuracy(model, data, 'train', threshold):.1%}")
+        cols[1].metric("Test accuracy", f"{logistic.accuracy(model, data, 'test', threshold):.1%}")
         st.markdown("**Confusion matrix (test points)**")
-        st.dataframe(logistic.confusion(model, cfg, threshold), width="stretch")
+        st.dataframe(logistic.confusion(model, data, threshold), width="stretch")
         if cfg.model == "logistic":
-            w1, w2, b = logistic.boundary_equation(model, cfg, threshold)
+            w1, w2, b = logistic.boundary_equation(model, data, threshold)
             st.markdown("**Boundary learnt**")
             st.latex(rf"{w1:.3f}\,x_1 {w2:+.3f}\,x_2 {b:+.3f} = 0")
             if abs(w2) > 1e-9:
@@ -114,7 +114,7 @@ right.plotly_chart(loss_curves(frame, {"train_acc": "train", "test_acc": "test"}
 
 if cfg.model == "mlp":
     with st.expander("What the first hidden layer's units respond to"):
-        tiles = logistic.hidden_activations(model, cfg)
+        tiles = logistic.hidden_activations(model, data)
         cols = st.columns(min(8, len(tiles)))
         for i, tile in enumerate(tiles):
             scaled = (tile - tile.min()) / (np.ptp(tile) + 1e-9)

@@ -77,7 +77,7 @@ job = train_live(lstm, cfg, label=f"Training the {cfg.cell}", chart_keys=("loss"
                  render_preview=preview, key="lstm")
 model, history = result_or_stop(job), job.history
 
-steps, table = one_step_and_scores(model, model_id(model), cfg)
+steps, table = one_step_and_scores(model, model_id(model), cfg, data)
 st.subheader("How good is it on the test part?")
 cols = st.columns(3)
 for col, (name, row) in zip(cols, table.iterrows()):

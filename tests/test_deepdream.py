@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import deepdream, vision
-from core.images import load_image, sample_image, to_png_bytes
+from core import deepdream, pretrained
+from core.images import as_rgb_uint8, load_image, sample_image, to_png_bytes
 
 SMALL = deepdream.Config(longest_side=112, octaves=2, iterations=4, jitter=8)
 
 
 @pytest.fixture(scope="module")
 def lite0():
-    return vision.load_lite0()
+    return pretrained.load_lite0()
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ def test_dream_works_on_grayscale_rgba_and_16bit_files(lite0, cat, mode):
     for source in (loaded, np.asarray(img)):  # decoded file, and the raw array itself
         result = deepdream.dream(lite0, source, cfg)
         assert result.pixels.shape == (*gray.shape, 3)
-        assert np.abs(result.pixels.astype(int) - vision.as_rgb_uint8(source)).mean() > 0.5
+        assert np.abs(result.pixels.astype(int) - as_rgb_uint8(source)).mean() > 0.5
 
 
 def test_stop_request_is_honoured_within_one_step(lite0, cat):

@@ -10,6 +10,7 @@ import torch
 
 from core import embeddings as emb
 from core.checkpoints import load_or_train
+from core.projection import project
 
 
 @pytest.fixture(scope="module")
@@ -137,15 +138,15 @@ def test_projection_methods_and_shapes(trained):
     model, _ = trained
     vec = emb.vectors(model)  # (86, 10)
     for method, dims in (("PCA", 2), ("PCA", 3), ("t-SNE", 2)):
-        out = emb.project(vec, method, dims)
+        out = project(vec, method, dims)
         assert out.shape == (86, dims) and np.isfinite(out).all()
     # PCA keeps the largest spread on the first axis
-    pca = emb.project(vec, "PCA", 3)
+    pca = project(vec, "PCA", 3)
     assert pca[:, 0].var() >= pca[:, 1].var() >= pca[:, 2].var()
     raw = np.random.default_rng(0).normal(size=(5, 2))
-    np.testing.assert_allclose(emb.project(raw, "t-SNE", 3)[:, :2], raw)  # D <= dims: raw axes kept
+    np.testing.assert_allclose(project(raw, "t-SNE", 3)[:, :2], raw)  # D <= dims: raw axes kept
     with pytest.raises(ValueError):
-        emb.project(vec, "UMAP", 2)
+        project(vec, "UMAP", 2)
 
 
 def test_snapshots_record_training_in_one_basis(trained):

@@ -114,8 +114,8 @@ def judge():
 def test_mode_collapse_meter_sees_a_collapsed_set(judge):
     data = load_digits(0)
     threes = data.test_x[data.test_y == 3][:60]
-    collapsed = gan.judge(judge, threes)
-    varied = gan.judge_real(judge, n=300)
+    collapsed = digits.judge(judge, threes)
+    varied = digits.judge_real(judge, n=300)
     assert collapsed["hist"].argmax() == 3 and collapsed["hist"][3] > 0.8
     assert collapsed["label_entropy"] < 0.8 < 2.0 < varied["label_entropy"]
 

@@ -1,4 +1,5 @@
-"""core.lstm: the data, the leak-free scaling, the forecasts and the baselines, with real outcomes."""
+"""core.lstm with core.forecasting and core.tables: the data, the leak-free scaling, the forecasts and
+the baselines, with real outcomes."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-from core import lstm
+from core import forecasting, lstm, tables
 
 SINE_AMPLITUDE = 10.0
 
@@ -47,12 +48,12 @@ def test_synthetic_sliders_change_the_series():
 
 
 def test_csv_text_column_is_refused_with_a_message():
-    frame = lstm.read_csv_bytes(b"month,city,value\n" + b"".join(
+    frame = tables.read_csv_upload(b"month,city,value\n" + b"".join(
         f"2020-{m:02d},Paris,{m}\n".encode() for m in range(1, 13)) * 3)
-    with pytest.raises(lstm.SeriesError, match="not numeric"):
-        lstm.parse_series(frame, "city")
-    with pytest.raises(lstm.SeriesError, match="does not look like dates"):
-        lstm.parse_series(frame, "value", "city")
+    with pytest.raises(tables.CsvInputError, match="not numeric"):
+        tables.parse_series(frame, "city")
+    with pytest.raises(tables.CsvInputError, match="does not look like dates"):
+        tables.parse_series(frame, "value", "city")
 
 
 def test_csv_gaps_are_interpolated_and_reported():
@@ -63,8 +64,8 @@ def test_csv_gaps_are_interpolated_and_reported():
     rows = [f"{d:%Y-%m},{v:g}" for d, v, k in zip(dates, values, keep) if k]
     rows[5] = rows[5].split(",")[0] + ","  # one empty cell
     rows.append("not a date,999")           # one unreadable date
-    frame = lstm.read_csv_bytes(("date,sales\n" + "\n".join(rows)).encode())
-    parsed = lstm.parse_series(frame, "sales", "date")
+    frame = tables.read_csv_upload(("date,sales\n" + "\n".join(rows)).encode())
+    parsed = tables.parse_series(frame, "sales", "date")
     assert len(parsed.values) == 40 and parsed.freq == "MS"
     np.testing.assert_allclose(parsed.values, values)  # a straight line interpolates exactly
     assert any("3 missing dates" in n for n in parsed.notes)
@@ -74,15 +75,15 @@ def test_csv_gaps_are_interpolated_and_reported():
 
 def test_csv_years_as_numbers_are_read_as_dates():
     frame = pd.DataFrame({"year": range(1950, 1990), "value": np.arange(40.0)})
-    parsed = lstm.parse_series(frame, "value", "year")
+    parsed = tables.parse_series(frame, "value", "year")
     assert parsed.dates[0] == pd.Timestamp("1950-01-01") and parsed.freq == "YS"
 
 
 def test_too_short_or_empty_input_gives_a_message():
-    with pytest.raises(lstm.SeriesError, match="at least"):
-        lstm.parse_series(pd.DataFrame({"x": range(10)}), "x")
-    with pytest.raises(lstm.SeriesError, match="empty"):
-        lstm.read_csv_bytes(b"")
+    with pytest.raises(tables.CsvInputError, match="at least"):
+        tables.parse_series(pd.DataFrame({"x": range(10)}), "x", min_points=lstm.MIN_POINTS)
+    with pytest.raises(tables.CsvInputError, match="empty"):
+        tables.read_csv_upload(b"")
     with pytest.raises(lstm.SeriesError, match="at least"):
         lstm.prepare(lstm.Config(source="custom", values=(1.0,) * 10, log=False))
     with pytest.raises(lstm.SeriesError, match="positive"):
@@ -128,14 +129,15 @@ def test_lstm_learns_a_clean_sine_wave():
                       hidden=8, layers=1, epochs=150)
     model, history = lstm.train(cfg)
     assert history[-1]["loss"] < history[0]["loss"] / 10
-    table = lstm.scores(model, cfg)
+    data = lstm.prepare(cfg)
+    table = forecasting.scores(model, data)
     model_rmse = table["RMSE"].iloc[0]
     assert model_rmse < 0.1 * SINE_AMPLITUDE, table
     assert model_rmse < table.loc["Persistence", "RMSE"] / 5
     # the recursive forecast's 1-step error is the one-step test error (same origins, same model)
-    errors = lstm.backtest_errors(model, cfg, 6)
+    errors = forecasting.backtest_errors(model, data, 6)
     assert errors[0] == pytest.approx(model_rmse, rel=1e-5)
-    fc = lstm.forecast(model, cfg, 10)
+    fc = forecasting.forecast(model, data, 10)
     truth = SINE_AMPLITUDE * np.sin(2 * np.pi * np.arange(240, 250) / 20)
     # fed its own predictions, it keeps the wave's phase (it damps a little): far better than
     # repeating the last value, which is off by ~0.8 amplitude here
@@ -148,10 +150,11 @@ def test_lstm_learns_a_clean_sine_wave():
 def test_default_model_beats_both_baselines_on_airline_passengers():
     cfg = lstm.Config()
     model, _ = lstm.train(cfg)
-    table = lstm.scores(model, cfg)
+    data = lstm.prepare(cfg)
+    table = forecasting.scores(model, data)
     assert list(table.index) == ["Model (LSTM)", "Persistence", "Seasonal naive (lag 12)"]
     assert table["RMSE"].iloc[0] < table["RMSE"].iloc[1:].min(), table
-    errors = lstm.backtest_errors(model, cfg, 12)
+    errors = forecasting.backtest_errors(model, data, 12)
     assert errors[-1] > errors[0], "the recursive forecast's error grows with the horizon"
 
 
@@ -159,7 +162,7 @@ def test_baselines_are_the_naive_forecasts():
     values = tuple(float(v) for v in np.arange(48) % 12 + np.arange(48))  # repeating ramp + trend
     cfg = lstm.Config(source="custom", values=values, log=False, epochs=1, train_frac=0.75)
     model, _ = lstm.train(cfg)
-    table = lstm.scores(model, cfg)
+    table = forecasting.scores(model, lstm.prepare(cfg))
     y = np.asarray(values)
     t = np.arange(36, 48)
     assert table.loc["Persistence", "RMSE"] == pytest.approx(np.sqrt(np.mean((y[t] - y[t - 1]) ** 2)))
@@ -173,13 +176,13 @@ def test_hidden_and_cell_state_heatmaps():
     model, _ = lstm.train(cfg)
     data = lstm.prepare(cfg)
     for which in ("hidden", "cell"):
-        heat = lstm.state_heatmap(model, cfg, which)
+        heat = lstm.state_heatmap(model, data, which)
         assert heat.shape == (cfg.hidden, len(data.target_idx))
         assert np.isfinite(heat).all() and heat.std() > 0
     gru_cfg = dataclasses.replace(cfg, cell="GRU")
     gru, _ = lstm.train(gru_cfg)
     with pytest.raises(lstm.SeriesError, match="no cell state"):
-        lstm.state_heatmap(gru, gru_cfg, "cell")
+        lstm.state_heatmap(gru, lstm.prepare(gru_cfg), "cell")
 
 
 @pytest.mark.parametrize("change", [
@@ -189,9 +192,9 @@ def test_hidden_and_cell_state_heatmaps():
 ])
 def test_every_setting_changes_the_predictions(change):
     base_cfg = lstm.Config.tiny()
-    base = lstm.one_step(lstm.train(base_cfg)[0], base_cfg)
+    base = forecasting.one_step(lstm.train(base_cfg)[0], lstm.prepare(base_cfg))
     cfg = dataclasses.replace(base_cfg, **change)
-    other = lstm.one_step(lstm.train(cfg)[0], cfg)
+    other = forecasting.one_step(lstm.train(cfg)[0], lstm.prepare(cfg))
     common = base.merge(other, on="t", suffixes=("_a", "_b"))
     assert len(common) > 50
     assert not np.allclose(common["prediction_a"], common["prediction_b"], rtol=1e-4), change

@@ -96,14 +96,14 @@ def test_bad_uploads_show_an_error_and_a_valid_upload_replaces_the_sample(page):
 
 
 def test_vgg16_offline_shows_the_message_and_stays_on_lite0(clear_streamlit_caches, monkeypatch, tmp_path):
-    from core import vision
+    from core import pretrained
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
 
     def offline(url, timeout=20.0):
         raise urllib.error.URLError("[Errno -2] Name or service not known")
 
-    monkeypatch.setattr(vision, "_urlopen", offline)
+    monkeypatch.setattr(pretrained, "_urlopen", offline)
     at = open_page(PAGE)
     at.selectbox(key="cnn_model").set_value("vgg16").run()
     assert not page_errors(at) and any("528 MB" in i.value for i in at.info)

@@ -71,14 +71,14 @@ def test_bad_upload_shows_an_error_and_a_valid_one_is_dreamed(page):
 
 
 def test_vgg16_offline_shows_the_message_and_dreams_with_lite0(clear_streamlit_caches, monkeypatch, tmp_path):
-    from core import vision
+    from core import pretrained
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
 
     def offline(url, timeout=20.0):
         raise urllib.error.URLError("[Errno -2] Name or service not known")
 
-    monkeypatch.setattr(vision, "_urlopen", offline)
+    monkeypatch.setattr(pretrained, "_urlopen", offline)
     at = open_page(PAGE)
     at.selectbox(key="dd_model").set_value("vgg16").run()
     at.button(key="dd_vgg_download").click().run()
@@ -88,14 +88,14 @@ def test_vgg16_offline_shows_the_message_and_dreams_with_lite0(clear_streamlit_c
 
 def test_stop_keeps_the_dream_so_far():
     """The page's Stop button sets the job's event; the dream stops within one step and is kept."""
-    from core import deepdream, vision
+    from core import deepdream, pretrained
     from ui import dream as dream_ui, jobs
 
     cat = sample_image("chelsea")
     cfg = deepdream.Config(longest_side=96, octaves=3, iterations=5)
     job = jobs.Job("deepdream", cfg, input="digest")
     job.stop_event.set()  # pressed before the first step finished
-    jobs._run(job, dream_ui.dream_work(vision.load_lite0(), cat, cfg, "cat"))  # the thread's body
+    jobs._run(job, dream_ui.dream_work(pretrained.load_lite0(), cat, cfg, "cat"))  # the thread's body
     assert job.done.is_set() and job.error is None and job.stopped
     dream = job.result
     assert dream.image.stopped and len(dream.image.history) == 1 and len(job.history) == 1

@@ -114,3 +114,36 @@ def test_tutorial_settings_button(page):
     assert page.select_slider(key="lstm_hidden").value == 4
     assert page.select_slider(key="lstm_epochs").value == 1000
     assert "Model (LSTM) · test RMSE" in metrics(page)
+
+
+def test_weekly_co2_csv_finds_its_dates_and_a_52_week_season(page):
+    """Real weekly CO2 (YYYYMMDD integers, 59 empty readings): the date column and the calendar are
+    found, the season length follows it, and the x-axis shows dates, not row numbers."""
+    from pathlib import Path
+
+    data = (Path(__file__).resolve().parent / "data" / "co2_weekly.csv").read_bytes()
+    page.radio(key="lstm_source").set_value("custom").run()
+    page.file_uploader(key="lstm_csv").upload("co2.csv", data, "text/csv").run()
+    assert not page_errors(page), page_errors(page)
+    assert page.selectbox(key="lstm_date_col").value == "date"
+    assert page.selectbox(key="lstm_value_col").value == "co2"
+    assert any("Found **weekly** dates" in c.value for c in page.sidebar.caption), [c.value for c in page.sidebar.caption]
+    assert page.number_input(key="lstm_period_weekly").value == 52
+    assert "Seasonal naive (lag 52) · test RMSE" in metrics(page), list(metrics(page))
+    series = next(c for c in page.get("plotly_chart") if c.proto.id.endswith("lstm_series"))
+    assert '"1958-' in series.proto.spec or "1958-" in series.proto.spec  # dates on the x-axis
+    # the learner can override the season length
+    page.number_input(key="lstm_period_weekly").set_value(12).run()
+    assert "Seasonal naive (lag 12) · test RMSE" in metrics(page), list(metrics(page))
+
+
+def test_yearly_sunspots_have_no_season_and_bands_above_zero(page):
+    from pathlib import Path
+
+    data = (Path(__file__).resolve().parent / "data" / "sunspots_yearly.csv").read_bytes()
+    page.radio(key="lstm_source").set_value("custom").run()
+    page.file_uploader(key="lstm_csv").upload("sunspots.csv", data, "text/csv").run()
+    assert not page_errors(page), page_errors(page)
+    assert page.selectbox(key="lstm_date_col").value == "YEAR"
+    assert any("no season (yearly data)" in c.value for c in page.sidebar.caption)
+    assert not any(k.startswith("Seasonal naive") for k in metrics(page)), list(metrics(page))

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from core import regression
+from core.tables import parse_xy
 from core.training import OPTIMIZERS, DivergenceError
 
 
@@ -21,11 +22,11 @@ def test_closed_form_matches_numpy_lstsq():
 def test_adam_recovers_cubic_coefficients_within_5_percent():
     cfg = regression.Config(dataset="cubic", noise=0.0, degree=3, optimizer="Adam", lr=0.1, epochs=600)
     model, history = regression.train(cfg)
-    learned = regression.learned_coefficients(model, cfg)
+    learned = regression.learned_coefficients(model, regression.make_data(cfg))
     truth = np.array(regression.CUBIC_COEFFS)
     assert np.all(np.abs(learned - truth) <= 0.05 * np.abs(truth)), (learned, truth)
     # the replayable history ends on the same coefficients as the model
-    np.testing.assert_allclose(regression.coefficients_at(history[-1], cfg), learned, rtol=1e-5)
+    np.testing.assert_allclose(regression.coefficients_at(history[-1], regression.make_data(cfg)), learned, rtol=1e-5)
 
 
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
@@ -39,7 +40,7 @@ def test_distance_to_optimum_falls_on_the_tutorial_line():
     cfg = regression.Config(dataset="tutorial", degree=1, optimizer="SGD", lr=0.1, epochs=200)
     _, history = regression.train(cfg)
     assert history[-1]["dist_to_optimum"] < 0.01 * history[0]["dist_to_optimum"] + 1e-3
-    surface = regression.loss_surface(cfg)
+    surface = regression.loss_surface(regression.make_data(cfg))
     assert surface["loss"].shape == (60, 60)
     # the optimum lies at the surface's minimum
     i, j = np.unravel_index(surface["loss"].argmin(), surface["loss"].shape)
@@ -58,16 +59,17 @@ def test_same_config_same_model():
     cfg = regression.Config.tiny()
     a, _ = regression.train(cfg)
     b, _ = regression.train(cfg)
-    assert np.array_equal(regression.learned_coefficients(a, cfg), regression.learned_coefficients(b, cfg))
+    data = regression.make_data(cfg)
+    assert np.array_equal(regression.learned_coefficients(a, data), regression.learned_coefficients(b, data))
     c, _ = regression.train(regression.Config(n_samples=30, epochs=40, seed=1))
-    assert not np.array_equal(regression.learned_coefficients(a, cfg), regression.learned_coefficients(c, cfg))
+    assert not np.array_equal(regression.learned_coefficients(a, data), regression.learned_coefficients(c, data))
 
 
-def test_parse_xy_csv_rejects_text_and_drops_gaps():
+def test_parse_xy_rejects_text_and_drops_gaps():
     import pandas as pd
 
     frame = pd.DataFrame({"a": [1, 2, None, 4, 5], "b": [2.0, 4.1, 6.0, None, 9.9], "c": ["x", "y", "z", "w", "v"]})
-    x, y, dropped = regression.parse_xy_csv(frame, "a", "b")
+    x, y, dropped = parse_xy(frame, "a", "b")
     assert x == (1.0, 2.0, 5.0) and dropped == 2
     with pytest.raises(ValueError, match="not numeric"):
-        regression.parse_xy_csv(frame, "a", "c")
+        parse_xy(frame, "a", "c")

@@ -1,4 +1,5 @@
-"""core.vision backbones and core.cnn helpers: real weights, real predictions, real shapes."""
+"""core.vision backbones, core.pretrained loaders and core.cnn helpers: real weights, real
+predictions, real shapes."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ import numpy as np
 import pytest
 import torch
 
-from core import cnn, vision
-from core.images import sample_image
+from core import cnn, pretrained, vision
+from core.images import as_rgb_uint8, sample_image
 
 
 @pytest.fixture(scope="module")
 def lite0():
-    return vision.load_lite0()
+    return pretrained.load_lite0()
 
 
 def top_class(backbone, name):
@@ -88,7 +89,7 @@ def test_every_layer_shape_matches_the_size_arithmetic_digits_and_vgg():
 
     from core import digits
 
-    small = vision.wrap_digits(digits.build_model(digits.Config()))
+    small = pretrained.wrap_digits(digits.build_model(digits.Config()))
     table = cnn.size_table(small, cnn.prepare_input(small, sample_image("coffee")))
     assert table["match"].all() and table.set_index("layer").loc["layer2.3", "actual"] == "32×12×12"
     assert not any(n.startswith("fc") for n in small.layer_names), "layers on flat vectors are left out"
@@ -107,10 +108,10 @@ def test_digits_cnn_reads_held_out_digits():
     from core.mnist import load_digits
 
     if (BUNDLED_DIR / f"{config_key(digits.Config())}.pt").is_file():
-        backbone, bar = vision.load_digits_cnn(), 0.9  # the app's path: the shipped 4-epoch model
+        backbone, bar = pretrained.load_digits_cnn(), 0.9  # the app's path: the shipped 4-epoch model
     else:  # no shipped checkpoint: 1 epoch here (the app trains 4, ~96 %)
         model, history = digits.train(digits.Config.tiny())
-        backbone, bar = vision.wrap_digits(model, history[-1]["test_acc"]), 0.8
+        backbone, bar = pretrained.wrap_digits(model, history[-1]["test_acc"]), 0.8
     assert backbone.note.startswith("held-out accuracy")
     assert float(backbone.note.split()[-1].rstrip("%")) / 100 > bar
     assert backbone.layer_names[:3] == ["layer1.0", "layer1.2", "layer2.0"]
@@ -129,10 +130,10 @@ def test_vgg16_offline_gives_a_clear_error_and_leaves_no_file(monkeypatch, tmp_p
     def offline(url, timeout=20.0):
         raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
 
-    monkeypatch.setattr(vision, "_urlopen", offline)
-    assert not vision.vgg16_available()
-    with pytest.raises(vision.ModelUnavailable, match="offline"):
-        vision.load_backbone("vgg16")
+    monkeypatch.setattr(pretrained, "_urlopen", offline)
+    assert not pretrained.vgg16_available()
+    with pytest.raises(pretrained.ModelUnavailable, match="offline"):
+        pretrained.load_backbone("vgg16")
     assert not any(tmp_path.rglob("*.pth")) and not any(tmp_path.rglob("*.partial"))
 
 
@@ -143,12 +144,12 @@ def test_vgg16_download_reports_progress_and_rejects_a_corrupt_file(monkeypatch,
     class FakeResponse(io.BytesIO):
         headers = {"Content-Length": str(len(payload))}
 
-    monkeypatch.setattr(vision, "_urlopen", lambda url, timeout=20.0: FakeResponse(payload))
+    monkeypatch.setattr(pretrained, "_urlopen", lambda url, timeout=20.0: FakeResponse(payload))
     seen = []
-    with pytest.raises(vision.ModelUnavailable, match="checksum"):
-        vision.download_vgg16(lambda done, total: seen.append((done, total)))
+    with pytest.raises(pretrained.ModelUnavailable, match="checksum"):
+        pretrained.download_vgg16(lambda done, total: seen.append((done, total)))
     assert seen[-1] == (len(payload), len(payload)) and len(seen) == 3
-    assert not vision.vgg16_available() and not any(tmp_path.rglob("*.partial"))
+    assert not pretrained.vgg16_available() and not any(tmp_path.rglob("*.partial"))
 
 
 # --- core.cnn helpers ------------------------------------------------------------------------------
@@ -177,12 +178,12 @@ def test_top_channels_grid_overlay_and_filters(lite0):
 
 def test_as_rgb_uint8_handles_gray_rgba_16bit_and_float():
     gray = np.arange(12, dtype=np.uint8).reshape(3, 4)
-    assert vision.as_rgb_uint8(gray).shape == (3, 4, 3)
+    assert as_rgb_uint8(gray).shape == (3, 4, 3)
     rgba = np.zeros((2, 2, 4), dtype=np.uint8)
-    assert (vision.as_rgb_uint8(rgba) == 255).all(), "transparent -> white"
+    assert (as_rgb_uint8(rgba) == 255).all(), "transparent -> white"
     deep = (np.arange(12).reshape(3, 4) * 5000).astype(np.uint16)
-    out = vision.as_rgb_uint8(deep)
+    out = as_rgb_uint8(deep)
     assert out.min() == 0 and out.max() == 255
-    assert vision.as_rgb_uint8(np.ones((2, 2, 3))).max() == 255
+    assert as_rgb_uint8(np.ones((2, 2, 3))).max() == 255
     with pytest.raises(ValueError, match="image array"):
-        vision.as_rgb_uint8(np.zeros((2, 2, 2)))
+        as_rgb_uint8(np.zeros((2, 2, 2)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from core import gan
+from core import digits, gan
 
 
 def loss_figure(history: list[dict], kind: str) -> go.Figure:
@@ -27,5 +27,5 @@ def judge_histogram_figure(fake: dict, real: dict) -> go.Figure:
     fig.add_hline(y=0.1, line_dash="dot", annotation_text="uniform")
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), barmode="group",
                       xaxis=dict(title="digit predicted by the CNN", dtick=1), yaxis_title="share of samples",
-                      title=f"Mode-collapse meter: {gan.N_JUDGED} samples labelled by the digits CNN")
+                      title=f"Mode-collapse meter: {digits.N_JUDGED} samples labelled by the digits CNN")
     return fig

@@ -44,7 +44,7 @@ def _decode(data: bytes) -> LoadedImage:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _digest(pixels: np.ndarray) -> str:
-    from core.vision import image_hash
+    from core.images import image_hash
 
     return image_hash(pixels)
 
@@ -79,23 +79,23 @@ def image_input(key: str, *, default: str = "chelsea", container=None) -> Picked
 
 @st.cache_resource(show_spinner="Loading EfficientNet-Lite0…")
 def lite0():
-    from core import vision
+    from core import pretrained
 
-    return vision.load_lite0()
+    return pretrained.load_lite0()
 
 
 @st.cache_resource(show_spinner=False)
 def _vgg16_loaded():
     """VGG16 once its weights are on disk (no download here: see vgg16_download)."""
-    from core import vision
+    from core import pretrained
 
-    return vision.load_vgg16()
+    return pretrained.load_vgg16()
 
 
 def _download_vgg16(progress: Callable[[int, int], object]) -> None:
-    from core import vision
+    from core import pretrained
 
-    vision.download_vgg16(progress)
+    pretrained.download_vgg16(progress)
 
 
 def model_picker(key: str, options: tuple[str, ...] = ("lite0", "digits", "vgg16")):
@@ -104,11 +104,11 @@ def model_picker(key: str, options: tuple[str, ...] = ("lite0", "digits", "vgg16
     VGG16 is opt-in: until its weights are on disk, choosing it shows a download button; offline or
     on failure a clear message is shown and the bundled EfficientNet-Lite0 is used instead.
     """
-    from core import vision
+    from core import pretrained
 
     with st.sidebar:
         st.subheader("Model")
-        choice = st.selectbox("Network", options, format_func=vision.MODEL_LABELS.get, key=f"{key}_model")
+        choice = st.selectbox("Network", options, format_func=pretrained.MODEL_LABELS.get, key=f"{key}_model")
     if choice == "digits":
         return _digits_backbone(key)
     if choice == "vgg16":
@@ -119,7 +119,7 @@ def model_picker(key: str, options: tuple[str, ...] = ("lite0", "digits", "vgg16
 
 
 def _digits_backbone(key: str):
-    from core import digits, vision
+    from core import digits, pretrained
     from ui.jobs import report, train_live
 
     cfg = digits.Config()  # shipped as a checkpoint (assets/checkpoints), else trained once (~10 s)
@@ -129,16 +129,16 @@ def _digits_backbone(key: str):
         st.info("Using EfficientNet-Lite0 instead.")
         return lite0()
     accuracy = job.history[-1].get("test_acc") if job.history else None
-    return vision.wrap_digits(job.model, accuracy)
+    return pretrained.wrap_digits(job.model, accuracy)
 
 
 def _vgg16_flow(key: str):
-    from core import vision
+    from core import pretrained
 
-    if vision.vgg16_available():
+    if pretrained.vgg16_available():
         try:
             return _vgg16_loaded()
-        except vision.ModelUnavailable as exc:
+        except pretrained.ModelUnavailable as exc:
             show_error(exc, "VGG16 is not available", icon=":material/wifi_off:")
             return None
     failed = st.session_state.get(f"{key}_vgg_error")
@@ -152,7 +152,7 @@ def _vgg16_flow(key: str):
 
         try:
             _download_vgg16(progress)
-        except vision.ModelUnavailable as exc:
+        except pretrained.ModelUnavailable as exc:
             bar.empty()
             st.session_state[f"{key}_vgg_error"] = str(exc)
             failed = str(exc)

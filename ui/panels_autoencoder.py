@@ -9,8 +9,7 @@ import numpy as np
 import streamlit as st
 
 from core import autoencoder as ae
-from core.gan import upscale as big  # nearest-neighbour upscaling: crisp 28x28 pixels, not a blur
-from core.images import ImageInputError, load_image
+from core.images import ImageInputError, load_image, upscale as big  # big: crisp 28x28 pixels, not a blur
 from core.mnist import DatasetUnavailable, digit_from_image, full_mnist_downloaded, load_digits, to_uint8
 from ui.charts_autoencoder import plane_figure, scatter3d
 from ui.frame import show_error

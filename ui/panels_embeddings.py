@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core import embeddings as emb
+from core.projection import project
 from core.training import history_frame
 from ui.charts_embeddings import epoch_figure, loss_with_tutorial_figure, next_word_figure, word_figure
 from ui.jobs import model_id
@@ -35,7 +36,7 @@ def corpus_text() -> tuple[str | None, tuple[str, emb.CorpusError] | None]:
 
 @st.cache_data(show_spinner="Projecting the vectors…", max_entries=32)
 def word_coords(_model, model: str, seed: int, method: str, dims: int) -> np.ndarray:
-    return emb.project(emb.vectors(_model), method, dims, seed)
+    return project(emb.vectors(_model), method, dims, seed)
 
 
 def word_map_tab(model, cfg: emb.Config, corpus) -> tuple[str, pd.DataFrame]:

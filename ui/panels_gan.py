@@ -7,12 +7,13 @@ import numpy as np
 import streamlit as st
 
 from core import digits, gan, latent
+from core.images import mosaic, upscale
 from ui.charts_gan import judge_histogram_figure, loss_figure
 from ui.jobs import model_id, ready_model, result_or_stop, train_live
 
 
 def show(image: np.ndarray, caption: str | None = None) -> None:
-    st.image(gan.upscale(image, 2), caption=caption)
+    st.image(upscale(image, 2), caption=caption)
 
 
 def render_preview(latest: dict) -> None:
@@ -46,7 +47,7 @@ def cached_directions(_model, model: str, k: int) -> latent.Directions:
 
 @st.cache_data(show_spinner=False)
 def cached_real_judgement(_judge, judge: str) -> dict:
-    return gan.judge_real(_judge)
+    return digits.judge_real(_judge)
 
 
 # --- panels ----------------------------------------------------------------------------------------
@@ -67,7 +68,7 @@ def film_panel(model) -> None:
         return
     step = st.select_slider("Scrub through training (iteration)", options=[int(s) for s in steps],
                             value=int(steps[-1]), key="gan_film_step")
-    show(gan.grid_from_tiles(tiles[list(steps).index(step)]), f"Fixed noise at iteration {step}")
+    show(mosaic(tiles[list(steps).index(step)]), f"Fixed noise at iteration {step}")
     strip_steps, strip = gan.film_strip(model)
     show(strip, "Film strip: each row is one noise vector, left to right iterations "
                 + ", ".join(str(int(s)) for s in strip_steps))

@@ -7,20 +7,20 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import lstm
+from core import forecasting, lstm
+from core.tables import MAX_SERIES_ROWS, guess_date_column, parse_series, read_csv_upload
 from ui.charts_lstm import horizon_errors_figure, series_figure, state_heatmap_figure
 from ui.frame import show_error
 from ui.jobs import model_id
 
-PERIOD_BY_FREQ = {"MS": 12, "ME": 12, "M": 12, "D": 7, "QS": 4, "QE": 4, "h": 24, "H": 24}
 SOURCE_LABELS = {"airline": "Airline passengers 1949-1960", "synthetic": "Synthetic seasonal series",
                  "custom": "Upload a CSV"}
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def parse_upload(data: bytes, value_col: str | None, date_col: str | None):
-    frame = lstm.read_csv_bytes(data)
-    return frame if value_col is None else lstm.parse_series(frame, value_col, date_col)
+    frame = read_csv_upload(data, max_rows=MAX_SERIES_ROWS)
+    return frame if value_col is None else parse_series(frame, value_col, date_col, min_points=lstm.MIN_POINTS)
 
 
 def data_controls() -> tuple[dict, pd.DatetimeIndex | None, str | None, str]:
@@ -47,14 +47,13 @@ def data_controls() -> tuple[dict, pd.DatetimeIndex | None, str | None, str]:
     try:
         frame = parse_upload(upload.getvalue(), None, None)
         columns = [str(c) for c in frame.columns]
-        numeric = [c for c in columns if pd.to_numeric(frame[c], errors="coerce").notna().mean() > 0.9]
-        datelike = [c for c in columns if c not in numeric and
-                    pd.to_datetime(frame[c], errors="coerce", format="mixed").notna().mean() > 0.9]
+        guessed = guess_date_column(frame)  # named like a date, or holding dates, years or YYYYMMDD numbers
+        numeric = [c for c in columns if c != guessed and pd.to_numeric(frame[c], errors="coerce").notna().mean() > 0.9]
         value_col = st.sidebar.selectbox("Value column", columns, key="lstm_value_col",
                                          index=columns.index(numeric[-1]) if numeric else 0)
         options = ["(none)"] + [c for c in columns if c != value_col]
         date_col = st.sidebar.selectbox("Date column (optional)", options, key="lstm_date_col",
-                                        index=options.index(datelike[0]) if datelike and datelike[0] in options else 0)
+                                        index=options.index(guessed) if guessed in options else 0)
         parsed = parse_upload(upload.getvalue(), value_col, None if date_col == "(none)" else date_col)
     except ValueError as exc:
         show_error(exc, "This CSV cannot be used")
@@ -62,23 +61,39 @@ def data_controls() -> tuple[dict, pd.DatetimeIndex | None, str | None, str]:
         return airline
     for note in parsed.notes:
         st.warning(note, icon=":material/healing:")
-    period = st.sidebar.number_input("Season length (steps)", 1, 400, PERIOD_BY_FREQ.get(parsed.freq or "", 12),
-                                     key="lstm_period_csv", help="The lag of the seasonal-naive baseline.")
+    found = calendar_note(parsed, date_col)
+    st.sidebar.caption(found)
+    period = st.sidebar.number_input(
+        "Season length (steps, 0 = none)", 0, 400, parsed.season if parsed.dates is not None else 12,
+        key=f"lstm_period_{parsed.frequency}",  # a new calendar brings its own default
+        help="The lag of the seasonal-naive baseline: 7 for daily data (a week), 52 weekly, 12 monthly, 4 quarterly; "
+             "0 for none (yearly data). Set from the calendar found in the date column; change it if you know better.")
     return ({"source": "custom", "values": tuple(parsed.values.tolist()), "period": int(period)},
             parsed.dates, parsed.freq, value_col)
+
+
+def calendar_note(parsed, date_col: str) -> str:
+    """What the page found in the date column, in one sentence."""
+    if parsed.dates is None:
+        return "No date column: the x-axis counts rows, and the season length is yours to set."
+    span = f"{parsed.dates[0]:%Y-%m-%d} to {parsed.dates[-1]:%Y-%m-%d}"
+    if parsed.frequency is None:
+        return f"Dates in {date_col!r} ({span}) come at irregular steps: no season length could be inferred."
+    season = f"season length {parsed.season}" if parsed.season else "no season (yearly data)"
+    return f"Found **{parsed.frequency}** dates in {date_col!r}, {span}: {season}."
 
 
 # --- cached views of a trained model (keyed by its id) -----------------------------------------------
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def one_step_and_scores(_model, model: str, cfg: lstm.Config) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return lstm.one_step(_model, cfg), lstm.scores(_model, cfg)
+def one_step_and_scores(_model, model: str, cfg: lstm.Config, _data: lstm.Prepared) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return forecasting.one_step(_model, _data), forecasting.scores(_model, _data)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def multi_step(_model, model: str, cfg: lstm.Config, horizon: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return lstm.forecast(_model, cfg, horizon), lstm.horizon_errors(_model, cfg, horizon)
+def multi_step(_model, model: str, cfg: lstm.Config, horizon: int, _data: lstm.Prepared) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return forecasting.forecast(_model, _data, horizon), forecasting.horizon_errors(_model, _data, horizon)
 
 
 # --- panels --------------------------------------------------------------------------------------------
@@ -87,7 +102,7 @@ def multi_step(_model, model: str, cfg: lstm.Config, horizon: int) -> tuple[pd.D
 @st.fragment
 def forecast_panel(model, cfg: lstm.Config, data, dates, freq, unit: str, one_step: pd.DataFrame) -> None:
     horizon = st.slider("Forecast horizon (steps past the end)", 1, 36, 24, key="lstm_horizon")
-    fc, errors = multi_step(model, model_id(model), cfg, horizon)
+    fc, errors = multi_step(model, model_id(model), cfg, horizon, data)
     st.plotly_chart(series_figure(data, dates, freq, unit, one_step.prediction.to_numpy(), fc), key="lstm_series")
     st.caption("Grey: the data; dashed line: where training data ends. Blue/orange: one-step predictions, each "
                "from the true past values. Green: the forecast past the end, where each prediction is fed back as "
@@ -100,7 +115,7 @@ def forecast_panel(model, cfg: lstm.Config, data, dates, freq, unit: str, one_st
 def state_panel(model, cfg: lstm.Config, data, dates, freq) -> None:
     kinds = ["hidden", "cell"] if cfg.cell == "LSTM" else ["hidden"]
     which = st.radio("State", kinds, horizontal=True, key="lstm_state")
-    heat = lstm.state_heatmap(model, cfg, which)
+    heat = lstm.state_heatmap(model, data, which)
     st.plotly_chart(state_heatmap_figure(heat, data, dates, freq, which), key="lstm_heatmap")
     st.caption("Each column is the memory the network hands to its output layer for one prediction. Units that "
                "flip colour every season track the yearly cycle; a cell state drifting past the dashed line is "

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import regression
-from core.tables import CsvInputError, read_csv_upload
+from core.tables import CsvInputError, parse_xy, read_csv_upload
 from ui.frame import show_error
 
 DATA_LABELS = {"cubic": "Cubic y = 0.9 + 0.5x + 3x² + 2.4x³", "tutorial": "Tutorial's 15 points",
@@ -34,7 +33,7 @@ def data_controls() -> dict:
             raise CsvInputError("The CSV needs at least two columns (x and y).")
         x_col = st.sidebar.selectbox("x column", columns, index=0, key="reg_xcol")
         y_col = st.sidebar.selectbox("y column", columns, index=1, key="reg_ycol")
-        x, y, dropped = regression.parse_xy_csv(frame, x_col, y_col)
+        x, y, dropped = parse_xy(frame, x_col, y_col)
     except ValueError as exc:
         show_error(exc, "This CSV cannot be used")
         st.info("Showing the cubic instead.")

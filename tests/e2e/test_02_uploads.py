@@ -113,3 +113,25 @@ def test_a_bad_upload_shows_a_message_and_the_page_recovers(server, page):
     page.wait_for_function("() => document.body.innerText.includes('my_coffee.jpg ·')", timeout=120_000)
     wait_idle(page)
     assert page_problems(page) == []
+
+
+def test_lstm_page_reads_the_calendar_of_a_real_weekly_csv(server, page):
+    """Weekly CO2 readings dated by YYYYMMDD integers: the page finds the dates and their weekly
+    calendar, says so, sets the season to 52 weeks, and plots against dates."""
+    from pathlib import Path
+
+    csv = (Path(__file__).resolve().parents[1] / "data" / "co2_weekly.csv").read_bytes()
+    page.goto(f"{server.url}/LSTM_Forecasting")
+    wait_idle(page)
+    page.locator(".st-key-lstm_source").get_by_text("Upload a CSV").click()
+    wait_idle(page)
+    upload(page, "lstm_csv", "co2_weekly.csv", csv, "text/csv")
+    page.wait_for_function("() => document.body.innerText.includes('weekly')", timeout=120_000)
+    wait_idle(page, timeout=300)
+    shot = screenshot(page, "upload_LSTM_co2")
+    assert page_problems(page) == [], f"see {shot}"
+    sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+    assert "Found weekly dates in 'date'" in sidebar and "season length 52" in sidebar, sidebar[-600:]
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Seasonal naive (lag 52)" in body, body[:800]
+    assert "1960" in chart_text(page, "lstm_series") or "1970" in chart_text(page, "lstm_series")
