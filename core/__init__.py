@@ -26,8 +26,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # The topic modules, in tutorial order. Each follows the contract above; the contract test and
 # core.make_checkpoints iterate over them. This is not the list of pages (ui.frame.PAGES is): digits
-# has no page of its own (its CNN serves the CNN and GAN pages), and cnn and deepdream train nothing
-# (TRAINABLE = False).
+# has no page of its own (its CNN serves the CNN and GAN pages), word2vec is the second model of the
+# word-embeddings page, and cnn and deepdream train nothing (TRAINABLE = False).
 TOPICS: tuple[str, ...] = (
     "regression",
     "logistic",
@@ -35,6 +35,7 @@ TOPICS: tuple[str, ...] = (
     "digits",
     "lstm",
     "embeddings",
+    "word2vec",
     "autoencoder",
     "gan",
     "deepdream",

@@ -16,8 +16,9 @@ Three tricks from the papers make it work on a book in seconds:
 - a dynamic window: each centre looks 1..window words either side, so near words count more.
 
 Words used in similar contexts end up with similar vectors. The helpers for the page (nearest
-neighbours, analogies, 2-D/3-D maps) are those of ``core.embeddings``: the model has the same
-``vocab`` / ``counts`` / ``lowercase`` / ``embed`` face as its N-gram model.
+neighbours, analogies, 2-D/3-D maps, the epoch replay) are those of ``core.embeddings``: the model
+has the same ``vocab`` / ``counts`` / ``lowercase`` / ``embed`` / ``snapshots`` face as its N-gram
+model.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from threadpoolctl import threadpool_limits
 from torch import nn
 
 from core import embeddings
@@ -38,9 +40,10 @@ from core.embeddings import CorpusError, VocabularyError, analogy, nearest_neigh
 from core.projection import project
 from core.training import OnStep, one_cpu_thread, run_steps
 
-__all__ = ["Config", "Corpus", "CorpusError", "SkipGram", "VocabularyError", "analogy", "book_text",
-           "build_model", "coordinates", "corpus_text", "decode_upload", "nearest_neighbours",
-           "prepare_corpus", "related_words_score", "train", "vectors", "vocabulary", "word_id"]
+__all__ = ["BUNDLE_CONFIGS", "Config", "Corpus", "CorpusError", "SkipGram", "VocabularyError", "analogy",
+           "book_text", "build_model", "coordinates", "corpus_text", "decode_upload", "nearest_neighbours",
+           "prepare_corpus", "related_words_score", "snapshot_coordinates", "train", "vectors", "vocabulary",
+           "word_id"]
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 BOOK_PATH = ASSETS / "pride_and_prejudice.txt"  # Jane Austen, 1813 (public domain): assets/README.md
@@ -48,6 +51,7 @@ BOOK_TITLE = "Pride and Prejudice (Jane Austen)"
 CORPORA = ("sonnet", "book", "upload")
 MAX_TEXT_CHARS = 1_000_000  # ~180k words: the bundled book is 685k characters
 MIN_VOCAB = 3               # fewer distinct words than this leaves nothing to compare
+SNAPSHOT_WORDS = 1_000      # the epoch replay records the most frequent words only (memory: S x 1000 x D)
 
 
 # --- configuration -------------------------------------------------------------------------------
@@ -66,12 +70,18 @@ class Config:
     epochs: int = 5             # passes over the text (word2vec default: 5)
     lr: float = 0.05            # Adam's start, decayed linearly to 0 as word2vec does
     batch_size: int = 4096      # (centre, context) pairs per step: large, so ~60 steps per epoch
+    snapshots: int = 10         # vector snapshots recorded over training (+ the random start)
     seed: int = 0
-    version: int = 1            # bump when the training code changes (the Config is the cache key)
+    version: int = 2            # bump when the training code changes (the Config is the cache key)
 
     @classmethod
     def tiny(cls) -> Config:
-        return cls(corpus="sonnet", min_count=1, dim=8, window=2, epochs=2, batch_size=64)
+        return cls(corpus="sonnet", min_count=1, dim=8, window=2, epochs=2, batch_size=64, snapshots=3)
+
+
+# Read by core.make_checkpoints: the page's default (the whole book) trains in 2.5 s on a quiet core
+# but 12-15 s on a busy one, too long for a first view, so its result is shipped (~0.5 MB).
+BUNDLE_CONFIGS = (Config(),)
 
 
 # --- text -> vocabulary -> (centre, context) pairs ---------------------------------------------------
@@ -182,12 +192,24 @@ class SkipGram(nn.Module):
     """Two tables: ``embed`` (V, D) holds the word vectors v we keep; ``context`` (V, D) the vectors
     u a word has when it is another word's neighbour (or a negative)."""
 
-    def __init__(self, vocab: tuple[str, ...], counts: np.ndarray, dim: int, lowercase: bool = True):
+    def __init__(self, vocab: tuple[str, ...], counts: np.ndarray, dim: int, lowercase: bool = True,
+                 snapshots: int = 0):
         super().__init__()
         self.vocab, self.counts, self.lowercase = vocab, counts, lowercase  # read by embeddings' helpers
-        # skip_init: nn.Embedding's own init would draw from torch's global RNG; reset() fills them.
-        self.embed = nn.utils.skip_init(nn.Embedding, len(vocab), dim)
-        self.context = nn.utils.skip_init(nn.Embedding, len(vocab), dim)
+        # Empty tables, filled by reset(): nn.Embedding's own init would draw from torch's global RNG,
+        # and nn.utils.skip_init's meta-device init costs a 2.5 s import of torch._refs on first use.
+        self.embed = nn.Embedding.from_pretrained(torch.empty(len(vocab), dim), freeze=False)
+        self.context = nn.Embedding.from_pretrained(torch.empty(len(vocab), dim), freeze=False)
+        # The word vectors of the SNAPSHOT_WORDS most frequent words at a few moments of training,
+        # as core.embeddings' NGramLM keeps them (buffers: they travel with the checkpoint); the
+        # epoch (fractional) of each, -1 = not taken (stopped early, or fewer steps than snapshots).
+        self.register_buffer("snapshots", torch.zeros(snapshots + 1, min(len(vocab), SNAPSHOT_WORDS), dim))
+        self.register_buffer("snapshot_epochs", -torch.ones(snapshots + 1))
+
+    @torch.no_grad()
+    def take_snapshot(self, i: int, epoch: float) -> None:
+        self.snapshots[i] = self.embed.weight[: self.snapshots.shape[1]]
+        self.snapshot_epochs[i] = epoch
 
     @torch.no_grad()
     def reset(self, generator: torch.Generator) -> None:
@@ -210,7 +232,9 @@ def build_model(cfg: Config) -> SkipGram:
         if getattr(cfg, name) < 1:
             raise ValueError(f"{name} must be >= 1, got {getattr(cfg, name)}")
     corpus = prepare_corpus(cfg)
-    model = SkipGram(corpus.vocab, corpus.counts, cfg.dim, cfg.lowercase)
+    if cfg.snapshots < 0:
+        raise ValueError(f"snapshots must be >= 0, got {cfg.snapshots}")
+    model = SkipGram(corpus.vocab, corpus.counts, cfg.dim, cfg.lowercase, cfg.snapshots)
     model.reset(torch.Generator().manual_seed(cfg.seed))
     return model
 
@@ -222,6 +246,7 @@ def train(cfg: Config, *, on_step: OnStep | None = None) -> tuple[SkipGram, list
 
     One step is one mini-batch. History (about 50 records): mean loss since the previous record,
     epoch (fractional) and lr. on_step also gets ``embedding_2d`` (V, 2), a PCA of the vectors.
+    ``cfg.snapshots`` snapshots of the vectors are kept on the model, evenly spread over the steps.
     All randomness (initial vectors, subsampling, windows, order, negatives) comes from one
     torch.Generator seeded from cfg.seed; the global RNGs are never touched.
     """
@@ -236,13 +261,16 @@ def train(cfg: Config, *, on_step: OnStep | None = None) -> tuple[SkipGram, list
     batches = [(e, start) for e, (c, _) in enumerate(epochs) for start in range(0, len(c), cfg.batch_size)]
     if not batches:
         raise CorpusError("Too few words are left after subsampling to form a single (word, neighbour) "
-                          "pair; use a longer text, or set subsample to 0.")
+                          "pair; use a longer text, or turn the subsampling of frequent words off (subsample=0).")
     total = len(batches)
     device = get_device()
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     report_every = max(1, total // 50)
     since_report: list[float] = []
+    # snapshot i after step planned[i] (0 = the random start); fewer when there are fewer steps
+    planned = {int(s): i for i, s in enumerate(np.unique(np.round(np.linspace(0, total, cfg.snapshots + 1))))}
+    model.take_snapshot(0, 0.0)
 
     def one_step(step: int) -> dict[str, object]:
         lr = cfg.lr * max(1e-4, 1 - (step - 1) / total)
@@ -255,17 +283,21 @@ def train(cfg: Config, *, on_step: OnStep | None = None) -> tuple[SkipGram, list
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        epoch = e + (start + len(centre)) / len(epochs[e][0])
+        if step in planned:
+            model.take_snapshot(planned[step], epoch)
         since_report.append(float(loss.detach()))
         if step % report_every and step != total:
             return {"loss": since_report[-1]}  # checked for NaN by run_steps, not recorded
-        metrics: dict[str, object] = {"loss": float(np.mean(since_report)), "lr": lr,
-                                      "epoch": e + (start + len(centre)) / len(epochs[e][0])}
+        metrics: dict[str, object] = {"loss": float(np.mean(since_report)), "lr": lr, "epoch": epoch}
         since_report.clear()
         if on_step is not None:
             metrics["embedding_2d"] = coordinates(model, dims=2)
         return metrics
 
-    with one_cpu_thread(device):
+    # numpy's BLAS on one thread too: the live preview's PCA (an SVD) took 0.44 s with OpenBLAS's 2
+    # threads on a busy 2-core machine and 0.015 s with one, 24 s of a 35 s training of 50k words.
+    with one_cpu_thread(device), threadpool_limits(1):
         result = run_steps(one_step, total, on_step=on_step, lr=cfg.lr, report_every=report_every)
     model.eval()
     return model, result.history
@@ -285,6 +317,15 @@ def coordinates(model: SkipGram, dims: int = 2, method: str = "PCA", top: int | 
     projection every map of the app uses (core.projection)."""
     table = vectors(model)
     return project(table if top is None else table[:top], method=method, dims=dims)
+
+
+def snapshot_coordinates(model: SkipGram, dims: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """The epochs of the snapshots taken (S,), fractional, and the snapshots' words (the most
+    frequent SNAPSHOT_WORDS) projected with one PCA basis for all (S, W, dims): the replay of
+    core.embeddings, whose whole-number epoch labels would merge 0.5 into 0."""
+    _, coords = embeddings.snapshot_projection(model, dims)
+    taken = model.snapshot_epochs.cpu().numpy()
+    return taken[taken >= 0].astype(float), coords
 
 
 def related_words_score(model: SkipGram, groups: list[list[str]], k: int = 10) -> dict[str, float]:

@@ -40,6 +40,9 @@ def clear_streamlit_caches():
 # has no test switch, and its real defaults are what the browser suite (tests/e2e) opens.
 SMALL_SETTINGS: dict[str, dict[str, object]] = {
     "pages/4_LSTM_Forecasting.py": {"lstm_epochs": 50},  # default 300
+    # default: word2vec on a whole book (shipped checkpoint; 12-15 s to retrain on a busy CPU). The
+    # suite's page tests open the N-gram model on the sonnet (<1 s); test_page_embeddings opens both.
+    "pages/5_Word_Embeddings.py": {"emb_model": "N-gram language model (tutorial 5.4)", "emb_source": "Sonnet 2 (tutorial)"},
     "pages/8_Deep_Dream.py": {"dd_side": 128, "dd_octaves": 2, "dd_iterations": 3},  # default 512 px, 4 x 10
 }
 

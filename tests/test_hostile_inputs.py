@@ -239,7 +239,8 @@ PAGE_STATES: dict[str, list[tuple[tuple[str, str, object], ...]]] = {
     P_DB: [()],
     P_CNN: [()],
     P_LSTM: [(), (("radio", "lstm_source", "custom"),)],
-    P_EMB: [(), (("radio", "emb_source", EMB_SOURCES[1]),), (("radio", "emb_source", EMB_SOURCES[2]),)],
+    P_EMB: [(), (("radio", "emb_source", EMB_SOURCES[1]),), (("radio", "emb_source", EMB_SOURCES[2]),),
+            (("radio", "emb_model", "word2vec (skip-gram, negative sampling)"),)],  # opened on the N-gram
     P_AE: [()],
     P_GAN: [()],
     P_DD: [()],

@@ -112,6 +112,32 @@ def test_analogy_and_maps(book):
         w2v.word_id(model, "zzyzx")
 
 
+def test_snapshots_replay_the_training(book):
+    model, _, _ = book
+    epochs, coords = w2v.snapshot_coordinates(model, 2)
+    assert len(epochs) == w2v.Config().snapshots + 1 and epochs[0] == 0
+    assert np.all(np.diff(epochs) > 0) and epochs[-1] == pytest.approx(w2v.Config().epochs)
+    assert coords.shape == (len(epochs), w2v.SNAPSHOT_WORDS, 2)
+    final = model.snapshots[-1].numpy()
+    assert np.array_equal(final, w2v.vectors(model)[: w2v.SNAPSHOT_WORDS])  # the last one is the result
+    assert not np.allclose(coords[0], coords[-1])
+
+
+def test_the_shipped_checkpoint_is_this_training(book):
+    """The page's default loads assets/checkpoints/ (core.make_checkpoints): it must be what the
+    current code trains, up to its int8 storage (rebuild with python -m core.make_checkpoints word2vec)."""
+    from core.checkpoints import BUNDLED_DIR, config_key, load_checkpoint
+
+    assert w2v.BUNDLE_CONFIGS == (w2v.Config(),)
+    payload = load_checkpoint(BUNDLED_DIR / f"{config_key(w2v.Config())}.pt", delete_corrupt=False)
+    assert payload is not None, "no shipped checkpoint for the default Config"
+    model, _, _ = book
+    shipped, fresh = payload["state_dict"]["embed.weight"].float().numpy(), w2v.vectors(model)
+    assert shipped.shape == fresh.shape
+    cosine = (shipped * fresh).sum(1) / np.linalg.norm(shipped, axis=1) / np.linalg.norm(fresh, axis=1)
+    assert cosine.mean() > 0.98, cosine.mean()
+
+
 # --- the topic contract ----------------------------------------------------------------------------
 
 def test_tiny_config_trains_and_reports():

@@ -11,11 +11,11 @@ from ui.charts import loss_curves
 COLORS = {"word": "#4F46E5", "found": "#DC2626", "neighbour": "#F59E0B"}
 
 
-def word_figure(xyz, words, counts, found=None, neighbours=(), ranges=None) -> go.Figure:
+def word_figure(xyz, words, counts, found=None, neighbours=(), ranges=None, labels: int = 150) -> go.Figure:
     """Labelled points, size by frequency; the found word red, its neighbours amber."""
     role = np.array(["found" if w == found else "neighbour" if w in neighbours else "word" for w in words])
     size = 7 + 16 * np.sqrt(counts / counts.max())
-    labelled = set(np.argsort(-counts, kind="stable")[:150].tolist())  # the 150 most frequent + highlights
+    labelled = set(np.argsort(-counts, kind="stable")[:labels].tolist())  # the most frequent + highlights
     text = [w if (i in labelled or role[i] != "word") else "" for i, w in enumerate(words)]
     hover = [f"{w} ({c}×)" for w, c in zip(words, counts)]
     fig = go.Figure()

@@ -1,6 +1,6 @@
 """Deep Dream as a background job of one session, watched live by the page.
 
-The same ``ui.jobs.Job``, thread runner and live view as a training, but the job belongs to one
+The same ``ui.jobs.Job``, worker pool and live view as a training, but the job belongs to one
 user (their photo), so it lives in ``st.session_state`` rather than in the app-wide registry. The
 work is core.deepdream.dream; the Stop button makes its ``on_step`` return True, so it stops within
 one gradient step and the dream so far is kept and shown.
@@ -63,7 +63,7 @@ def start(backbone, pixels: np.ndarray, cfg: deepdream.Config, digest: str, labe
     if previous is not None and not previous.done.is_set():
         if matches(previous, cfg, digest):
             return previous
-        previous.stop_event.set()
+        previous.stop()
     job = jobs.start("deepdream", cfg, dream_work(backbone, pixels, cfg, label), input=digest)
     st.session_state[STATE_KEY] = job
     return job

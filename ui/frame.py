@@ -41,7 +41,7 @@ PAGES: tuple[PageInfo, ...] = (
     PageInfo("pages/4_LSTM_Forecasting.py", "LSTM Forecasting", ":material/timeline:",
              "Forecast airline passengers (or your own series) with an RNN, GRU or LSTM.", "5.1–5.3"),
     PageInfo("pages/5_Word_Embeddings.py", "Word Embeddings", ":material/text_fields:",
-             "Train an N-gram language model on a sonnet and explore the word vectors it learns.", "5.4"),
+             "word2vec on a whole novel, or the tutorial's N-gram model on a sonnet: explore the word vectors.", "5.4"),
     PageInfo("pages/6_Autoencoder.py", "Autoencoder", ":material/blur_on:",
              "Squeeze MNIST digits into 3 numbers, rotate the latent space and decode any point.", "6.1"),
     PageInfo("pages/7_GAN.py", "GAN", ":material/casino:",
