@@ -33,6 +33,7 @@ class Config:
     noise: float = 1.0  # std of Gaussian noise added to the cubic's y
     x_data: tuple[float, ...] = ()  # custom data (e.g. from a CSV), as tuples so the Config hashes
     y_data: tuple[float, ...] = ()
+    points: tuple[tuple[float, float, float], ...] = ()  # hand-placed (x, y, is_test) rows (core.points)
     degree: int = 3  # polynomial degree d: features [x, x², ..., x^d]
     optimizer: str = "Adam"
     lr: float = 0.1
@@ -56,7 +57,10 @@ def make_data(cfg: Config) -> Data:
     fitted on the training part."""
     rng = np.random.default_rng(cfg.data_seed)
     truth = None
-    if cfg.dataset == "tutorial":
+    if cfg.points:  # the learner's own points replace the data set's, with their own test marks
+        rows = np.asarray(cfg.points, dtype=np.float64)
+        x, y, truth = rows[:, 0], rows[:, 1], CUBIC_COEFFS if cfg.dataset == "cubic" else None
+    elif cfg.dataset == "tutorial":
         x, y = np.array(TUTORIAL_X), np.array(TUTORIAL_Y)
     elif cfg.dataset == "cubic":
         if cfg.n_samples < 4:
@@ -76,6 +80,8 @@ def make_data(cfg: Config) -> Data:
     n_test = int(round(len(x) * cfg.test_fraction)) if cfg.test_fraction > 0 else 0
     n_test = min(n_test, len(x) - 2)  # always keep at least 2 training points
     test, train = order[:n_test], order[n_test:]
+    if cfg.points:
+        test, train = np.flatnonzero(rows[:, 2] > 0), np.flatnonzero(rows[:, 2] == 0)
     scaler = Scaler.fit(poly_features(x[train], cfg.degree), cfg.standardize)
     return Data(x[train], y[train], x[test], y[test], truth, cfg.degree, scaler)
 

@@ -8,6 +8,7 @@ from core.training import OPTIMIZERS, history_frame
 from ui.charts import descent_path_figure, loss_curves, regression_fit_figure as fit_figure
 from ui.frame import page_frame, show_error
 from ui.jobs import result_or_stop, retrain_button, train_live
+from ui.panels_points import regression_points
 from ui.panels_regression import data_controls
 
 page_frame(
@@ -15,7 +16,9 @@ page_frame(
     intro=("A model with weights **w** and bias **b** predicts ŷ = b + w₁x + w₂x² + … + w_d x^d. "
            "Gradient descent nudges the weights downhill on the mean squared error, one step per epoch. "
            "For this model there is also an exact answer, the *normal equation*, so you can watch the "
-           "descent close in on it — or fail to, when the learning rate is off or the features are badly scaled."),
+           "descent close in on it — or fail to, when the learning rate is off or the features are badly scaled. "
+           "Put points where you want them (the table below) to feel how a single point tugs a "
+           "least-squares fit, and how a high degree bends to hit every point it is given."),
     formula=r"L(\theta)=\frac{1}{n}\sum_{i=1}^{n}\big(\theta^\top x_i - y_i\big)^2,\qquad "
             r"\theta \leftarrow \theta-\eta\,\nabla L(\theta),\qquad \theta^*=(X^\top X)^{-1}X^\top y",
 )
@@ -40,7 +43,7 @@ def controls() -> regression.Config:
 
 
 try:
-    cfg = controls()
+    cfg = regression_points(controls())
     data = regression.make_data(cfg)
 except ValueError as exc:
     show_error(exc, "These settings cannot be used")

@@ -8,13 +8,16 @@ from core.training import OPTIMIZERS, history_frame
 from ui.charts import boundary_figure, loss_curves
 from ui.frame import page_frame, show_error
 from ui.jobs import result_or_stop, retrain_button, train_live
+from ui.panels_points import boundary_points
 
 page_frame(
     "Decision Boundary",
     intro=("Logistic regression turns a weighted sum of the inputs into a probability with the sigmoid, "
            "and calls a point class 1 when that probability passes a threshold. The boundary is therefore "
            "a straight line. Hidden layers with a non-linear activation (an MLP) let the boundary bend: "
-           "try *circles* with logistic regression, then with one hidden layer of 8 tanh units."),
+           "try *circles* with logistic regression, then with one hidden layer of 8 tanh units. Placing your "
+           "own points (the table below) shows what each model can and cannot carve: a line stays a line, "
+           "an MLP bends around an island."),
     formula=r"P(y=1\mid x)=\sigma(w_1x_1+w_2x_2+b)=\frac{1}{1+e^{-(w_1x_1+w_2x_2+b)}},\qquad "
             r"L=-\frac{1}{n}\sum_i\big[y_i\log p_i+(1-y_i)\log(1-p_i)\big]",
 )
@@ -53,7 +56,7 @@ def controls() -> logistic.Config:
 
 
 try:
-    cfg = controls()
+    cfg = boundary_points(controls())
     data = logistic.make_data(cfg)
 except ValueError as exc:
     show_error(exc, "These settings cannot be used")

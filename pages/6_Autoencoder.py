@@ -14,6 +14,7 @@ from ui.panels_autoencoder import (
     knn_of,
     latent_explorer,
     latent_of,
+    plane_picker,
     reconstruction_panel,
     show_preview,
     user_digit_panel,
@@ -27,7 +28,9 @@ page_frame(
         "from that code alone. Nobody tells it which digit is which, yet similar digits end up with "
         "similar codes, so the code space becomes a map of handwriting you can rotate, explore and "
         "decode point by point. The **variational** autoencoder (VAE) also asks the codes to look "
-        "like a standard normal cloud, which makes any point in that cloud decode to a plausible digit."
+        "like a standard normal cloud, which makes any point in that cloud decode to a plausible digit. "
+        "Clicking codes on a flat slice of the space, between and away from the clusters, shows what the "
+        "decoder makes of codes no digit was ever given: where the space is filled and where it has holes."
     ),
     formula=(r"\mathcal{L}_{\mathrm{VAE}} = \underbrace{\textstyle\sum_i (\hat x_i - x_i)^2}_{\text{reconstruction}}"
              r" \;-\; \underbrace{\tfrac12 \textstyle\sum_{j=1}^{3} \left(1 + \log\sigma_j^2 - \mu_j^2 - \sigma_j^2\right)}"
@@ -85,6 +88,8 @@ with upload_box:
 with latent_box:
     st.subheader(f"The latent space · {name}")
     latent_explorer(model, view, user_point)
+    st.subheader("Pick a code with the mouse")
+    plane_picker(model, view)
 
 st.subheader("Input vs reconstruction")
 reconstruction_panel(model, cfg)

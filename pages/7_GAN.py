@@ -8,7 +8,15 @@ import streamlit as st
 from core import gan
 from ui.frame import page_frame
 from ui.jobs import result_or_stop, retrain_button, train_live
-from ui.panels_gan import film_panel, interpolation_panel, loss_chart, quality_panel, render_preview, sampling_panel
+from ui.panels_gan import (
+    film_panel,
+    interpolation_panel,
+    latent_panel,
+    loss_chart,
+    quality_panel,
+    render_preview,
+    sampling_panel,
+)
 
 page_frame(
     "GAN",
@@ -16,7 +24,8 @@ page_frame(
            "the generator's fakes and learns to tell them apart. They train in turns: every discriminator "
            "update makes the fakes easier to spot, every generator update nudges the fakes towards whatever "
            "the discriminator currently calls real. Neither ever sees a pixel-wise target, yet digits emerge. "
-           "The dashed lines in the loss chart mark a discriminator that can only guess."),
+           "The dashed lines in the loss chart mark a discriminator that can only guess. The latent sliders "
+           "show that the noise is not just noise: a few directions in it steer stroke, slant and digit."),
     formula=r"\min_G \max_D \; \mathbb{E}_{x\sim p_\text{data}}\big[\log D(x)\big]"
             r" + \mathbb{E}_{z\sim U(-1,1)^{96}}\big[\log\big(1 - D(G(z))\big)\big]",
 )
@@ -70,5 +79,7 @@ with film_col:
     film_panel(model)
 st.subheader("Interpolation between two seeds")
 interpolation_panel(model)
+st.subheader("Latent sliders: directions that mean something")
+latent_panel(model)
 st.subheader("Quality: what does a digit classifier make of the samples?")
 quality_panel(model)

@@ -38,8 +38,8 @@ def page(clear_streamlit_caches):
 
 
 def test_page_renders_from_the_shipped_checkpoints(page):
-    # loss curve, main 3-D view, and the AE and VAE views side by side
-    assert len(page.get("plotly_chart")) == 4
+    # loss curve, main 3-D view, the 2-D plane to click on, and the AE and VAE views side by side
+    assert len(page.get("plotly_chart")) == 5
     assert metric(page, "Weights") == "shipped", "the default must open instantly from assets/"
     accuracy = float(metric(page, "k-NN accuracy of the codes").rstrip("%"))
     assert accuracy > 50, accuracy  # chance is 10 %
@@ -64,7 +64,7 @@ def test_bad_uploads_give_a_message(page, name, data):
     page.file_uploader(key="ae_upload").upload(name, data).run()
     assert not page.exception
     assert page.error, f"no message for {name}"
-    assert len(page.get("plotly_chart")) == 4, "the rest of the page must keep working"
+    assert len(page.get("plotly_chart")) == 5, "the rest of the page must keep working"
 
 
 def test_an_uploaded_digit_lands_in_the_latent_view(page):
@@ -183,3 +183,48 @@ def test_stop_then_retrain_gives_a_new_model_id_and_a_fresh_latent_view(clear_st
     assert slider_ranges(at) == pytest.approx(direct_ranges(retrained.model)), "the stopped model's view was served"
     assert slider_ranges(at) != pytest.approx(direct_ranges(stopped.model))
     assert metric(at, "Weights") == "trained now"
+
+
+PICKED = "Decoded from the code you clicked"
+
+
+def picked_url(at) -> str:
+    for image in at.image:
+        if any(c.startswith("Decoded from the") for c in image.captions):
+            return image.value[0]
+    raise AssertionError("the clicked-code image is missing")
+
+
+def click(at, x: float, y: float):
+    """A click on the 2-D plane, as the browser reports a plotly point selection."""
+    at.session_state["ae_plane_pick"] = {"selection": {"points": [{"x": x, "y": y, "curve_number": 10}],
+                                                       "point_indices": [0], "box": [], "lasso": []}}
+    return at.run()
+
+
+def test_clicking_two_codes_on_the_plane_decodes_two_digits(page):
+    centre = picked_url(page)
+    assert any("Click anywhere on the plane" in str(i.value) for i in page.info)
+    chart = next(c for c in page.get("plotly_chart") if '"any code"' in c.proto.spec)
+    assert chart.proto.selection_mode, "the plane must be selectable"
+    # the latent sliders span the held-out codes: click at a quarter and three quarters of codes 1 and 2
+    (x_lo, x_hi), (y_lo, y_hi) = ((s.min + 0.25 * (s.max - s.min), s.min + 0.75 * (s.max - s.min))
+                                  for s in (latent_slider(page, 0), latent_slider(page, 1)))
+    first = picked_url(click(page, x_lo, y_lo))
+    assert not page_errors(page), page_errors(page)
+    assert any(PICKED in image.captions for image in page.image)
+    second = picked_url(click(page, x_hi, y_hi))
+    assert first != second != centre, "two clicked codes must decode to two different pictures"
+    # the third axis, looked along, changes the decoded code too, and the click stays
+    depth = next(s for s in page.slider if str(s.key).startswith("ae_plane_depth_"))
+    depth.set_value(depth.max).run()
+    assert picked_url(page) != second
+    assert any(PICKED in image.captions for image in page.image)
+
+
+def test_a_malformed_selection_falls_back_to_the_centre(page):
+    page.session_state["ae_plane_pick"] = {"selection": {"points": [{"x": "left"}], "point_indices": [],
+                                                         "box": [], "lasso": []}}
+    page.run()
+    assert not page_errors(page), page_errors(page)
+    assert any("Decoded from the plane's centre" in image.captions for image in page.image)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 
 from core import autoencoder as ae
@@ -39,3 +40,30 @@ def loss_figure(history: list[dict], model: str) -> go.Figure:
     curve.update_layout(height=260, margin=dict(l=0, r=0, t=10, b=0), xaxis_title="epoch", yaxis_title="per digit",
                         yaxis_type="log")
     return curve
+
+
+def plane_figure(view: ae.LatentView, plane: tuple[int, int], grid: int = 40, height: int = 460) -> go.Figure:
+    """The held-out codes seen along one axis: a 2-D scatter of view axes ``plane`` (coloured by
+    digit), under an invisible ``grid`` x ``grid`` scatter of candidate codes, so a click anywhere on
+    the plane selects a point (Streamlit's plotly selections work on 2-D scatters, not 3-D ones).
+    A selected grid point turns into a black diamond; the data points keep their look."""
+    i, j = plane
+    (x_lo, x_hi), (y_lo, y_hi) = view.ranges()[i], view.ranges()[j]
+    fig = go.Figure()
+    for digit in range(10):
+        pts = view.points[view.labels == digit]
+        fig.add_trace(go.Scatter(x=pts[:, i], y=pts[:, j], mode="markers", name=str(digit),
+                                 marker=dict(size=5, color=COLOURS[digit], opacity=0.6),
+                                 selected=dict(marker=dict(opacity=1.0, size=12, color="black")),
+                                 unselected=dict(marker=dict(opacity=0.6)),
+                                 hovertemplate=f"digit {digit}: click to decode this code<extra></extra>"))
+    gx, gy = np.meshgrid(np.linspace(x_lo, x_hi, grid), np.linspace(y_lo, y_hi, grid))
+    fig.add_trace(go.Scatter(x=gx.ravel().round(4), y=gy.ravel().round(4), mode="markers", name="any code",
+                             showlegend=False, marker=dict(size=12, opacity=0.0, color="black", symbol="diamond"),
+                             selected=dict(marker=dict(opacity=1.0)), unselected=dict(marker=dict(opacity=0.0)),
+                             hovertemplate="(%{x:.2f}, %{y:.2f}): click to decode<extra></extra>"))
+    axis = "PC" if view.axes.shape[1] > 3 else "code"
+    fig.update_layout(height=height, margin=dict(l=0, r=0, t=10, b=0), legend_title_text="digit",
+                      legend_itemsizing="constant", hovermode="closest", clickmode="event+select",
+                      xaxis_title=f"{axis} {i + 1}", yaxis_title=f"{axis} {j + 1}")
+    return fig

@@ -11,7 +11,7 @@ import streamlit as st
 from core import autoencoder as ae
 from core.images import ImageInputError, load_image, upscale as big  # big: crisp 28x28 pixels, not a blur
 from core.mnist import DatasetUnavailable, digit_from_image, full_mnist_downloaded, load_digits, to_uint8
-from ui.charts_autoencoder import scatter3d
+from ui.charts_autoencoder import plane_figure, scatter3d
 from ui.frame import show_error
 from ui.jobs import model_id, report, train_live
 
@@ -98,6 +98,56 @@ def latent_explorer(model, view: ae.LatentView, user_point) -> None:
     plot_col.caption("Each dot is a held-out digit placed at its code; colours are the true labels the model "
                      "never saw. Drag to rotate, click a digit in the legend to hide it. Same-digit clusters "
                      "mean the code captured the digit's identity." + extra)
+
+
+PLANES = ((0, 1), (0, 2), (1, 2))  # pairs of view axes; the third is set with a slider
+
+
+def clicked_point(event) -> tuple[float, float] | None:
+    """(x, y) of the first selected point of a plotly selection event, or None."""
+    try:
+        first = event["selection"]["points"][0]
+        return float(first["x"]), float(first["y"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
+@st.fragment
+def plane_picker(model, view: ae.LatentView) -> None:
+    """Click a code on a 2-D plane of the latent space (two axes; the third from a slider) and see
+    it decoded. The figure does not depend on the slider, so the click survives moving it."""
+    tag = model_id(model)[:8]
+    axis = "PC" if view.axes.shape[1] > 3 else "Code"
+    ranges = view.ranges()
+    plot_col, pick_col = st.columns([3, 2])
+    with pick_col:
+        plane = st.radio("Plane", PLANES, format_func=lambda p: f"{axis} {p[0] + 1} × {axis} {p[1] + 1}",
+                         key="ae_plane", horizontal=True)
+        third = 3 - sum(plane)
+        lo, hi = ranges[third]
+        step = float(f"{(hi - lo) / 100:.2g}")
+        depth = st.slider(f"{axis} {third + 1}: the axis you look along", lo, hi,
+                          float(np.clip(round(float(np.median(view.points[:, third])) / step) * step, lo, hi)),
+                          step=step, format="%.2f", key=f"ae_plane_depth_{third}_{tag}")
+    event = plot_col.plotly_chart(plane_figure(view, plane), key="ae_plane_pick", on_select="rerun",
+                                  selection_mode="points")
+    picked = clicked_point(event)
+    point = np.empty(3, dtype=np.float32)
+    point[third] = depth
+    point[list(plane)] = picked if picked is not None else [np.mean(ranges[plane[0]]), np.mean(ranges[plane[1]])]
+    with pick_col:
+        st.image(big(ae.decode_points(model, view, point[None])[0], 6),
+                 caption="Decoded from the code you clicked" if picked else "Decoded from the plane's centre")
+        coords = ", ".join(f"{v:.2f}" for v in point)
+        if picked is None:
+            st.info("Click anywhere on the plane (a dot or the empty space between) to decode that code.",
+                    icon=":material/touch_app:")
+        near = ae.neighbour_digits(view, point)
+        st.markdown(f"Code `({coords})` · held-out digits nearby: "
+                    + ", ".join(f"**{d}** {share:.0%}" for d, share in near.items()))
+    plot_col.caption("The same held-out codes seen straight along one axis. Click between two clusters and the "
+                     "decoder draws a blend; click in empty space far from every dot and it draws what it "
+                     "never learnt: the plain autoencoder's gaps show up here as smudges, the VAE's as digits.")
 
 
 @st.fragment

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core import digits, gan
+from core import digits, gan, latent
 from core.images import mosaic, upscale
 from ui.charts_gan import judge_histogram_figure, loss_figure
 from ui.jobs import model_id, ready_model, result_or_stop, train_live
@@ -38,6 +38,11 @@ def cached_interpolation(_model, model: str, seed_a: int, seed_b: int, steps: in
 @st.cache_data(show_spinner=False, max_entries=16)
 def cached_judgement(_model, _judge, model: str, judge: str) -> dict:
     return gan.judge_generator(_model, _judge)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_directions(_model, model: str, k: int) -> latent.Directions:
+    return latent.gan_space(_model, k)
 
 
 @st.cache_data(show_spinner=False)
@@ -129,3 +134,35 @@ def comparison_panel(judge, seed: int) -> None:
             show(cached_grid(model_k, model_id(model_k), seed), f"{cfg_k.iterations} iterations, seed {seed}")
             verdict = cached_judgement(model_k, judge, model_id(model_k), model_id(judge))
             st.caption(f"classifier score {verdict['score']:.2f} · label entropy {verdict['label_entropy']:.2f}")
+
+
+N_DIRECTIONS = 4  # sliders: GANSpace's top components
+
+
+def _centre_sliders() -> None:
+    for j in range(N_DIRECTIONS):
+        st.session_state[f"gan_dir{j}"] = 0.0
+
+
+@st.fragment
+def latent_panel(model) -> None:
+    """GANSpace sliders: slide 8 samples along the top principal directions of the first layer."""
+    directions = cached_directions(model, model_id(model), N_DIRECTIONS)
+    slider_col, image_col = st.columns([2, 3])
+    with slider_col:
+        seed = st.number_input("Noise seed", 0, 10**6, 3, key="gan_latent_seed",
+                               help="Which 8 noise vectors the sliders move.")
+        amounts = [st.slider(f"Direction {j + 1} · {share:.0%} of the first layer's variance", -3.0, 3.0, 0.0,
+                             0.25, key=f"gan_dir{j}", help="In standard deviations of the noise along it")
+                   for j, share in enumerate(directions.explained)]
+        st.button("Back to the start", icon=":material/restart_alt:", key="gan_dir_reset", on_click=_centre_sliders)
+    with image_col:
+        shift = ", ".join(f"{a:+g}" for a in amounts)
+        show(latent.shifted(model, directions, amounts, int(seed)), f"8 samples, each moved by ({shift})")
+        show(latent.atlas(model, directions, int(seed)),
+             "Row j: the first sample walked along direction j, from −2 to +2 (middle: where it started)")
+    st.caption("Each direction is a principal component of the generator's first-layer features "
+               f"(`{directions.layer}`) carried back into noise space (GANSpace). The first ones change "
+               "the most; in these small GANs the first one mostly adds or removes ink, the next ones bend "
+               "strokes, slant and sometimes swap the digit. Far out the noise leaves the box the generator "
+               "was trained on (uniform in [−1, 1]), and the digits break up.")
